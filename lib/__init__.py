@@ -1,0 +1,1 @@
+"""HealBridge Ops: the library behind the dashboard and `python -m lib`."""

@@ -1,0 +1,225 @@
+"""One settings object for HealBridge Ops.
+
+Every name of system.md is read from the environment or from `.streamlit/secrets.toml` (same key,
+top level; the environment wins). A malformed value is reported as one sentence that names the
+setting and says what is wrong, never the value itself: URLs carry passwords.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from lib.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE_ENV = "HEALBRIDGE_SECRETS_FILE"
+
+# The names whose presence means "a real deployment is configured" (system.md).
+STORE_SETTINGS = (
+    "CORE_DATABASE_URL",
+    "SUPABASE_DB_URL",
+    "SUPABASE_URL",
+    "SUPABASE_SERVICE_ROLE_KEY",
+    "FIREBASE_PROJECT_ID",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+    "FIRESTORE_EMULATOR_HOST",
+)
+
+_HOST_PORT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
+
+
+def secrets_file() -> Path:
+    return Path(os.environ.get(SECRETS_FILE_ENV, PROJECT_ROOT / ".streamlit" / "secrets.toml"))
+
+
+class _SecretsTomlSource(PydanticBaseSettingsSource):
+    """Top-level keys of `.streamlit/secrets.toml`, matched case-insensitively to the fields."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = secrets_file()
+        self._data: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                with path.open("rb") as fh:
+                    raw = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{path.name} cannot be read as TOML ({type(exc).__name__}); fix or remove it.") from None
+            names = {n.lower() for n in settings_cls.model_fields}
+            self._data = {k.lower(): v for k, v in raw.items() if k.lower() in names and not isinstance(v, dict)}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def _sqlalchemy_url(name: str, value: SecretStr | None) -> SecretStr | None:
+    if value is None:
+        return None
+    raw = value.get_secret_value().strip()
+    if not raw:
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        raise ValueError("is not a database URL (expected postgresql+psycopg://user:password@host:port/database)") from None
+    if not url.drivername.startswith("postgres"):
+        raise ValueError("must be a PostgreSQL URL (postgresql+psycopg://…)")
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername != "postgresql+psycopg":
+        raise ValueError("must use the psycopg driver (postgresql+psycopg://…)")
+    return SecretStr(url.render_as_string(hide_password=False))
+
+
+class Settings(BaseSettings):
+    """The dashboard's configuration; see system.md, "Configuration names"."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", hide_input_in_errors=True)
+
+    core_database_url: SecretStr | None = None
+    supabase_db_url: SecretStr | None = None
+    supabase_url: str | None = None
+    supabase_service_role_key: SecretStr | None = None
+    firebase_project_id: str | None = None
+    google_application_credentials: Path | None = None
+    firebase_auth_emulator_host: str | None = None
+    firestore_emulator_host: str | None = None
+    ops_database_url: SecretStr | None = None
+
+    # The project's own settings (not store names).
+    healbridge_data_dir: Path = Field(default=PROJECT_ROOT / ".data")
+    firestore_emulator_jar: Path | None = None
+    phone_default_region: str = "US"
+    statement_timeout_ms: int = Field(default=30_000, ge=100, le=3_600_000)
+    connect_timeout_s: int = Field(default=5, ge=1, le=120)
+    sync_jobs_stuck_minutes: int = Field(default=15, ge=1, le=100_000)
+    token_expiring_hours: int = Field(default=24, ge=1, le=100_000)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _SecretsTomlSource(settings_cls))
+
+    @field_validator("core_database_url", "supabase_db_url", "ops_database_url")
+    @classmethod
+    def _check_db_url(cls, v: SecretStr | None) -> SecretStr | None:
+        return _sqlalchemy_url("", v)
+
+    @field_validator("supabase_url")
+    @classmethod
+    def _check_http_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be the project's https:// URL")
+        return v
+
+    @field_validator("firebase_auth_emulator_host", "firestore_emulator_host")
+    @classmethod
+    def _check_host_port(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if not _HOST_PORT.match(v) or not 0 < int(v.rsplit(":", 1)[1]) < 65536:
+            raise ValueError("must be host:port, without a scheme (e.g. 127.0.0.1:9099)")
+        return v
+
+    @field_validator("firebase_project_id")
+    @classmethod
+    def _check_project(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if not re.match(r"^[a-z0-9][a-z0-9\-]{3,62}$", v):
+            raise ValueError("must be a Firebase project id: lower-case letters, digits and dashes")
+        return v
+
+    @field_validator("google_application_credentials")
+    @classmethod
+    def _check_credentials(cls, v: Path | None) -> Path | None:
+        if v is None or not str(v).strip():
+            return None
+        if not v.is_file():
+            raise ValueError("must name a readable service-account JSON file")
+        return v
+
+    @field_validator("phone_default_region")
+    @classmethod
+    def _check_region(cls, v: str) -> str:
+        if not re.match(r"^[A-Za-z]{2}$", v.strip()):
+            raise ValueError("must be a two-letter region code such as US")
+        return v.strip().upper()
+
+    # ------------------------------------------------------------------ derived
+    @cached_property
+    def demo(self) -> bool:
+        """True when none of the store names is set: the dashboard runs its own demo stores."""
+        return not any(getattr(self, n.lower()) for n in STORE_SETTINGS)
+
+    @property
+    def firebase_configured(self) -> bool:
+        return bool(
+            self.firebase_project_id
+            and (self.google_application_credentials or self.firebase_auth_emulator_host or self.firestore_emulator_host)
+        )
+
+    @property
+    def supabase_configured(self) -> bool:
+        return bool(self.supabase_db_url or (self.supabase_url and self.supabase_service_role_key))
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so that tests and log filters can look for leaks."""
+        out = []
+        for name in ("core_database_url", "supabase_db_url", "supabase_service_role_key", "ops_database_url"):
+            val = getattr(self, name)
+            if val is not None:
+                out.append(val.get_secret_value())
+                from sqlalchemy.engine import make_url
+
+                if name.endswith("_url"):
+                    pw = make_url(val.get_secret_value()).password
+                    if pw:
+                        out.append(str(pw))
+        return out
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__").upper() or "a setting"
+    msg = str(error.get("msg", "is not valid"))
+    msg = msg.removeprefix("Value error, ")
+    if error.get("type") in ("int_parsing", "int_type"):
+        msg = "must be a whole number"
+    elif error.get("type", "").startswith(("greater_than", "less_than")):
+        msg = msg[0].lower() + msg[1:]
+    return f"{loc} {msg}."
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the configuration; raise ConfigError with one clear sentence if it is malformed."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        raise ConfigError(" ".join(_describe(e) for e in errors[:3])) from None

@@ -1,0 +1,106 @@
+"""`python -m lib demo`: start the demo stores, fill them with generated data, write the manifest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from firebase_admin import auth
+
+from lib.config import Settings
+from lib.demo.generate import CORE_COLUMNS, SUPABASE_COLUMNS, DemoData, build
+from lib.demo.services import DATABASES, DemoServices
+from lib.errors import OpsError
+from lib.sqlfiles import load
+from lib.stores import Stores, open_stores
+from lib.stores.postgres import bulk_load
+
+MANIFEST = "manifest.json"
+
+
+def manifest_path(settings: Settings) -> Path:
+    return settings.healbridge_data_dir.resolve() / MANIFEST
+
+
+def read_manifest(settings: Settings) -> dict[str, Any] | None:
+    p = manifest_path(settings)
+    return json.loads(p.read_text()) if p.is_file() else None
+
+
+def is_filled(stores: Stores) -> bool:
+    assert stores.core is not None
+    return bool(stores.core.scalar("SELECT to_regclass('public.users') IS NOT NULL")) and read_manifest(
+        stores.settings
+    ) is not None
+
+
+def load_data(stores: Stores, data: DemoData, progress: Callable[[str], None]) -> None:
+    """Write a generated data set into empty demo stores (schema first, constraints after)."""
+    assert stores.core is not None and stores.supabase is not None and stores.firebase is not None
+    progress(f"Loading core PostgreSQL ({sum(len(r) for r in data.core.values()):,} rows)")
+    bulk_load(
+        stores.core._url,
+        {t: (CORE_COLUMNS[t], rows) for t, rows in data.core.items()},
+        before=load("demo/core_schema").text,
+        after=load("demo/core_constraints").text,
+        identity_tables=("sync_jobs",),
+    )
+    progress(f"Loading Supabase ({sum(len(r) for r in data.supabase.values()):,} rows)")
+    bulk_load(
+        stores.supabase._url,
+        {t: (SUPABASE_COLUMNS[t], rows) for t, rows in data.supabase.items()},
+        before=load("demo/supabase_schema").text,
+        identity_tables=("public.rag_chunks",),
+    )
+    progress(f"Loading Firebase Auth ({len(data.firebase_users):,} users) and Firestore ({len(data.firestore):,} profiles)")
+    stores.firebase.wipe_emulators()
+    stores.firebase.import_users(
+        [
+            auth.ImportUserRecord(
+                uid=u["uid"],
+                email=u["email"],
+                phone_number=u["phone"],
+                display_name=u["display_name"],
+                email_verified=u["email_verified"],
+                custom_claims=u["claims"],
+            )
+            for u in data.firebase_users
+        ]
+    )
+    stores.firebase.write_profiles(data.firestore)
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    patients: int = 2000,
+    seed: int = 7,
+    reset: bool = False,
+    clean: bool = False,
+    manifest: Path | None = None,
+    anchor: datetime | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Start the demo stores if needed, fill them when empty or on `reset`, return the manifest."""
+    if not settings.demo:
+        raise OpsError("The demo runs only when no store is configured; unset the store settings first.")
+    stores = open_stores(settings, start_demo=True, progress=progress)
+    try:
+        if reset or not is_filled(stores):
+            progress(f"Generating {patients:,} patients (seed {seed}{', clean' if clean else ''})")
+            data = build(patients, seed, clean, anchor)
+            stores.dispose()
+            DemoServices(settings).recreate_databases(DATABASES)
+            load_data(stores, data, progress)
+            manifest_path(settings).write_text(json.dumps(data.manifest(), indent=1))
+        man = read_manifest(settings)
+        assert man is not None
+        if manifest:
+            manifest.write_text(json.dumps(man, indent=1))
+        progress("Demo ready")
+        return man
+    finally:
+        stores.dispose()

@@ -1,0 +1,248 @@
+"""The Firebase adapter: Auth users and the Firestore `patients` collection, via firebase-admin.
+
+Works with a service-account file or with the emulators. firebase-admin and the Firestore client
+read the emulator hosts from the environment when a client is built; this module sets them only
+for that moment (under a lock), so the rest of the process (and the configuration, which treats
+those names as "a real store is configured") never sees them. Initialising twice is safe: apps
+are named by what they point at and reused.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import firebase_admin
+import pandas as pd
+import requests
+from firebase_admin import auth, credentials
+from google.api_core import exceptions as gexc
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore as gfirestore
+
+from lib.errors import StoreUnavailable
+
+PROFILES = "patients"
+AUTH_PAGE = 1000  # Auth lists users 1,000 a page
+GET_USERS_BATCH = 100  # get_users takes 100 identifiers a call
+WRITE_BATCH = 500  # Firestore batch limit
+USER_COLUMNS = ["uid", "email", "phone", "display_name", "role", "disabled", "email_verified"]
+PROFILE_FIELDS = ["full_name", "email", "phone", "date_of_birth", "postgres_user_id", "updated_at"]
+
+_env_lock = threading.Lock()
+
+
+@contextmanager
+def _emulator_env(auth_host: str | None, firestore_host: str | None) -> Iterator[None]:
+    names = {"FIREBASE_AUTH_EMULATOR_HOST": auth_host, "FIRESTORE_EMULATOR_HOST": firestore_host}
+    with _env_lock:
+        saved = {k: os.environ.get(k) for k in names}
+        try:
+            for k, v in names.items():
+                if v:
+                    os.environ[k] = v
+                else:
+                    os.environ.pop(k, None)
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+class _Anonymous(credentials.Base):
+    """firebase-admin credential for the emulators (no Google metadata server)."""
+
+    def get_credential(self) -> AnonymousCredentials:
+        return AnonymousCredentials()
+
+
+def _firebase_error(part: str, exc: BaseException) -> StoreUnavailable:
+    text = (str(exc).strip().splitlines() or [""])[0][:300]
+    if isinstance(exc, requests.exceptions.ConnectionError) or "Connection refused" in text or "Failed to establish" in text:
+        text = "cannot connect (is it running and reachable?)"
+    elif isinstance(exc, gexc.ServiceUnavailable | gexc.DeadlineExceeded | gexc.RetryError):
+        text = "cannot connect (is it running and reachable?)"
+    return StoreUnavailable(f"firebase {part}: {text or type(exc).__name__}")
+
+
+class FirebaseStore:
+    name = "firebase"
+
+    def __init__(
+        self,
+        project_id: str,
+        *,
+        credentials_file: str | None = None,
+        auth_emulator_host: str | None = None,
+        firestore_emulator_host: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.project_id = project_id
+        self.auth_emulator_host = auth_emulator_host
+        self.firestore_emulator_host = firestore_emulator_host
+        self.timeout_s = timeout_s
+        emulated = bool(auth_emulator_host or firestore_emulator_host) and not credentials_file
+        app_name = f"healbridge-ops/{project_id}/{auth_emulator_host}/{firestore_emulator_host}/{credentials_file}"
+        try:
+            self.app = firebase_admin.get_app(app_name)
+        except ValueError:
+            cred: credentials.Base = _Anonymous() if emulated or not credentials_file else credentials.Certificate(credentials_file)
+            self.app = firebase_admin.initialize_app(cred, options={"projectId": project_id}, name=app_name)
+        with _emulator_env(auth_emulator_host, firestore_emulator_host):
+            self.auth = auth.Client(self.app)
+            if firestore_emulator_host or emulated:
+                self.db = gfirestore.Client(project=project_id, credentials=AnonymousCredentials())
+            else:
+                from firebase_admin import firestore
+
+                self.db = firestore.client(self.app)
+
+    # ------------------------------------------------------------------ health
+    def ping(self) -> dict[str, Any]:
+        parts: dict[str, dict[str, Any]] = {}
+        t0 = time.perf_counter()
+        try:
+            self.auth.list_users(max_results=1)
+            parts["auth"] = {"ok": True, "latency_ms": round((time.perf_counter() - t0) * 1000, 1), "error": None}
+        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+            parts["auth"] = {"ok": False, "latency_ms": None, "error": str(_firebase_error("auth", exc))}
+        t1 = time.perf_counter()
+        try:
+            self.db.collection(PROFILES).limit(1).get(timeout=min(self.timeout_s, 5), retry=None)
+            parts["firestore"] = {"ok": True, "latency_ms": round((time.perf_counter() - t1) * 1000, 1), "error": None}
+        except Exception as exc:  # noqa: BLE001
+            parts["firestore"] = {"ok": False, "latency_ms": None, "error": str(_firebase_error("firestore", exc))}
+        ok = all(p["ok"] for p in parts.values())
+        lat = [p["latency_ms"] for p in parts.values() if p["latency_ms"] is not None]
+        kind = "emulators" if self.auth_emulator_host or self.firestore_emulator_host else "project"
+        return {
+            "ok": ok,
+            "latency_ms": round(max(lat), 1) if ok and lat else None,
+            "version": f"Firebase Auth + Firestore ({kind} {self.project_id})",
+            "error": "; ".join(p["error"] for p in parts.values() if p["error"]) or None,
+            "parts": parts,
+        }
+
+    # ------------------------------------------------------------------ Auth
+    def iter_users(self, page_size: int = AUTH_PAGE) -> Iterator[dict[str, Any]]:
+        """Every Auth user, listed once, 1,000 a page."""
+        try:
+            page = self.auth.list_users(max_results=page_size)
+            while page is not None:
+                for u in page.users:
+                    yield _user_row(u)
+                page = page.get_next_page()
+        except Exception as exc:  # noqa: BLE001
+            raise _firebase_error("auth", exc) from exc
+
+    def users_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self.iter_users()), columns=USER_COLUMNS)
+
+    def get_users(self, uids: Iterable[str]) -> list[dict[str, Any]]:
+        """Look users up by uid, 100 identifiers a call."""
+        uids = list(uids)
+        out: list[dict[str, Any]] = []
+        try:
+            for i in range(0, len(uids), GET_USERS_BATCH):
+                res = self.auth.get_users([auth.UidIdentifier(u) for u in uids[i : i + GET_USERS_BATCH]])
+                out.extend(_user_row(u) for u in res.users)
+        except Exception as exc:  # noqa: BLE001
+            raise _firebase_error("auth", exc) from exc
+        return out
+
+    def import_users(self, records: list[auth.ImportUserRecord]) -> None:
+        try:
+            for i in range(0, len(records), AUTH_PAGE):
+                res = self.auth.import_users(records[i : i + AUTH_PAGE])
+                if res.failure_count:
+                    first = res.errors[0]
+                    raise StoreUnavailable(f"firebase auth: import refused {res.failure_count} users ({first.reason})")
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _firebase_error("auth", exc) from exc
+
+    # ------------------------------------------------------------------ Firestore
+    def iter_profiles(self, fields: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every `patients/{uid}` document, streamed (the client pages under the hood)."""
+        query = self.db.collection(PROFILES).select(fields or PROFILE_FIELDS)
+        try:
+            for snap in query.stream(timeout=max(self.timeout_s, 60)):
+                row = {"uid": snap.id}
+                row.update(snap.to_dict() or {})
+                yield row
+        except Exception as exc:  # noqa: BLE001
+            raise _firebase_error("firestore", exc) from exc
+
+    def profiles_frame(self, fields: list[str] | None = None) -> pd.DataFrame:
+        cols = ["uid", *(fields or PROFILE_FIELDS)]
+        return pd.DataFrame(list(self.iter_profiles(fields)), columns=cols)
+
+    def get_profiles(self, uids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        refs = [self.db.collection(PROFILES).document(u) for u in uids]
+        out: dict[str, dict[str, Any]] = {}
+        try:
+            for snap in self.db.get_all(refs, timeout=self.timeout_s):
+                if snap.exists:
+                    out[snap.id] = snap.to_dict() or {}
+        except Exception as exc:  # noqa: BLE001
+            raise _firebase_error("firestore", exc) from exc
+        return out
+
+    def count_profiles(self) -> int:
+        try:
+            res = self.db.collection(PROFILES).count().get(timeout=self.timeout_s)
+            return int(res[0][0].value)
+        except Exception as exc:  # noqa: BLE001
+            raise _firebase_error("firestore", exc) from exc
+
+    def write_profiles(self, docs: dict[str, dict[str, Any]]) -> None:
+        """Write documents in batches of 500 (the demo and the benchmark fill the store this way)."""
+        items = list(docs.items())
+        try:
+            for i in range(0, len(items), WRITE_BATCH):
+                batch = self.db.batch()
+                for uid, data in items[i : i + WRITE_BATCH]:
+                    batch.set(self.db.collection(PROFILES).document(uid), data)
+                batch.commit(timeout=max(self.timeout_s, 60))
+        except Exception as exc:  # noqa: BLE001
+            raise _firebase_error("firestore", exc) from exc
+
+    # ------------------------------------------------------------------ emulators only
+    def wipe_emulators(self) -> None:
+        """Delete every user and document (emulators only; refuses a real project)."""
+        if not (self.auth_emulator_host and self.firestore_emulator_host):
+            raise StoreUnavailable("firebase: wiping is only for the emulators")
+        try:
+            r = requests.delete(
+                f"http://{self.auth_emulator_host}/emulator/v1/projects/{self.project_id}/accounts", timeout=30
+            )
+            r.raise_for_status()
+            r = requests.delete(
+                f"http://{self.firestore_emulator_host}/emulator/v1/projects/{self.project_id}"
+                "/databases/(default)/documents",
+                timeout=60,
+            )
+            r.raise_for_status()
+        except requests.RequestException as exc:
+            raise _firebase_error("emulator", exc) from exc
+
+
+def _user_row(u: Any) -> dict[str, Any]:
+    claims = u.custom_claims or {}
+    return {
+        "uid": u.uid,
+        "email": u.email,
+        "phone": u.phone_number,
+        "display_name": u.display_name,
+        "role": claims.get("role"),
+        "disabled": bool(u.disabled),
+        "email_verified": bool(u.email_verified),
+    }

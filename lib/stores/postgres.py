@@ -1,0 +1,205 @@
+"""What the core and Supabase adapters share: a SQLAlchemy 2 engine over psycopg 3.
+
+Every read runs in a READ ONLY transaction with a statement timeout and the application name
+`healbridge-ops`; the engine pre-pings so that a database that went away and came back is
+reconnected. Errors reach callers as StoreUnavailable with a message free of the URL.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql as psql
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from lib.errors import StoreUnavailable
+from lib.sqlfiles import SqlFile, load
+
+APPLICATION_NAME = "healbridge-ops"
+
+
+def make_engine(url: str, *, connect_timeout_s: int = 5, pool_size: int = 4) -> Engine:
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=4,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": connect_timeout_s, "application_name": APPLICATION_NAME},
+    )
+
+
+def describe_db_error(store: str, exc: BaseException) -> str:
+    """One sentence about a database error, without the URL or its password."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    if "connection" in first.lower() and ("failed" in first.lower() or "refused" in first.lower()):
+        return f"{store}: cannot connect to the database (is it running and reachable?)"
+    if "canceling statement due to statement timeout" in first:
+        return f"{store}: a query ran past the statement timeout"
+    # psycopg messages quote the server's words; they never include the DSN's password.
+    return f"{store}: {type(orig).__name__}: {first[:300]}"
+
+
+class PgStore:
+    """A PostgreSQL store reached through SQLAlchemy (core, Supabase's database, ops)."""
+
+    name = "postgres"
+
+    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, connect_timeout_s: int = 5) -> None:
+        self._url = url
+        self.statement_timeout_ms = statement_timeout_ms
+        self.engine: Engine = make_engine(url, connect_timeout_s=connect_timeout_s)
+
+    @property
+    def database(self) -> str:
+        return make_url(self._url).database or ""
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ reads
+    @contextmanager
+    def read(self, timeout_ms: int | None = None) -> Iterator[Connection]:
+        """A read-only transaction with a statement timeout; errors become StoreUnavailable."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("BEGIN READ ONLY")
+                conn.exec_driver_sql(
+                    "SELECT set_config('statement_timeout', %(t)s, true)",
+                    {"t": str(timeout_ms or self.statement_timeout_ms)},
+                )
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+        except (SQLAlchemyError, DBAPIError) as exc:
+            raise StoreUnavailable(describe_db_error(self.name, exc)) from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+
+    def rows(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        stmt = sql.text if isinstance(sql, SqlFile) else load(sql).text
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(text(stmt), dict(params or {}))]
+
+    def frame(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run a SELECT and return a DataFrame, streamed with COPY (fast at millions of rows)."""
+        stmt = sql.text if isinstance(sql, SqlFile) else load(sql).text
+        stmt = stmt.strip().rstrip(";")
+        with self.read() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            cur = raw.cursor()
+            if params:
+                # COPY takes no bound parameters: psycopg quotes them into the text client-side.
+                stmt = psycopg.ClientCursor(raw).mogrify(_to_psycopg_params(stmt), dict(params))
+            bound = f"COPY ({stmt}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+            buf = io.BytesIO()
+            with cur.copy(bound) as copy:
+                for chunk in copy:
+                    buf.write(chunk)
+            buf.seek(0)
+            if buf.getbuffer().nbytes == 0:
+                return pd.DataFrame()
+            return pd.read_csv(buf, dtype=str, keep_default_na=False, na_values=[""])
+
+    def keys(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> list[str]:
+        """Run a check query whose first column is the key; return the keys, sorted."""
+        stmt = sql.text if isinstance(sql, SqlFile) else load(sql).text
+        with self.read() as conn:
+            return sorted(str(r[0]) for r in conn.execute(text(stmt), dict(params or {})))
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        with self.read() as conn:
+            return conn.execute(text(sql), dict(params or {})).scalar()
+
+    def ping(self) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        try:
+            with self.read(timeout_ms=5000) as conn:
+                version = conn.execute(text("SELECT current_setting('server_version')")).scalar()
+        except StoreUnavailable as exc:
+            return {"ok": False, "latency_ms": None, "version": None, "error": str(exc)}
+        return {
+            "ok": True,
+            "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+            "version": f"PostgreSQL {version}",
+            "error": None,
+        }
+
+    def table_counts(self, tables: list[tuple[str, str]]) -> dict[str, int | None]:
+        """Exact row counts of (schema, table) pairs; a table that is absent counts None."""
+        out: dict[str, int | None] = {}
+        with self.read() as conn:
+            present = {
+                (r[0], r[1])
+                for r in conn.execute(
+                    text(load("stores/tables_present").text),
+                    {"schemas": sorted({s for s, _ in tables})},
+                )
+            }
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            cur = raw.cursor()
+            for schema, table in tables:
+                label = table if schema == "public" else f"{schema}.{table}"
+                if (schema, table) not in present:
+                    out[label] = None
+                    continue
+                cur.execute(psql.SQL("SELECT count(*) FROM {}.{}").format(psql.Identifier(schema), psql.Identifier(table)))
+                row = cur.fetchone()
+                out[label] = int(row[0]) if row else 0
+        return out
+
+
+def bulk_load(
+    url: str,
+    tables: Mapping[str, tuple[list[str], list[tuple[Any, ...]]]],
+    *,
+    before: str | None = None,
+    after: str | None = None,
+    identity_tables: tuple[str, ...] = (),
+) -> None:
+    """Write path for the demo and the benchmark only: one transaction running `before`, a COPY
+    per table ("schema.table" or "table"), `after`, and the identity sequences moved past the
+    loaded ids; then ANALYZE. Checks never write."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        with conn.cursor() as cur:
+            if before:
+                cur.execute(before.encode())
+            for qualified, (columns, rows) in tables.items():
+                ident = psql.Identifier(*qualified.split("."))
+                cols = psql.SQL(", ").join(psql.Identifier(c) for c in columns)
+                with cur.copy(psql.SQL("COPY {} ({}) FROM STDIN").format(ident, cols)) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            if after:
+                cur.execute(after.encode())
+            for qualified in identity_tables:
+                ident = psql.Identifier(*qualified.split("."))
+                cur.execute(
+                    psql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(max(id), 1)) FROM {}").format(
+                        ident
+                    ),
+                    (qualified,),
+                )
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE")
+
+
+def _to_psycopg_params(stmt: str) -> str:
+    """`:name` (SQLAlchemy style) → `%(name)s` (psycopg style), leaving `::casts` alone."""
+    stmt = stmt.replace("%", "%%")
+    return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", stmt)
