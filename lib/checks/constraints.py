@@ -72,8 +72,18 @@ ON_DELETE_ACTIONS = ("NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAUL
 ADVISOR_SCHEMA = "public"
 
 _CONSTRAINT_KEYS = {
-    "store", "schema", "table", "kind", "columns", "name", "ref_schema", "ref_table", "ref_columns",
-    "on_delete", "values", "note",
+    "store",
+    "schema",
+    "table",
+    "kind",
+    "columns",
+    "name",
+    "ref_schema",
+    "ref_table",
+    "ref_columns",
+    "on_delete",
+    "values",
+    "note",
 }
 _FORBIDDEN_KEYS = {"store", "schema", "table", "kind", "columns", "names", "note"}
 _INDEX_KEYS = {"store", "schema", "table", "columns", "note"}
@@ -207,7 +217,9 @@ def _entry_error(path: Path, section: str, i: int, message: str) -> ConfigError:
     return ConfigError(f"{path.name}: [[{section}]] entry {i + 1}: {message}")
 
 
-def _str(entry: Mapping[str, Any], key: str, err: Any, *, required: bool = True, default: str | None = None) -> str | None:
+def _str(
+    entry: Mapping[str, Any], key: str, err: Any, *, required: bool = True, default: str | None = None
+) -> str | None:
     value = entry.get(key, default)
     if value is None:
         if required:
@@ -280,9 +292,18 @@ def _parse_constraint(path: Path, i: int, entry: Any) -> ExpectedConstraint:
     elif "values" in entry:
         raise err("`values` belongs to checks only")
     return ExpectedConstraint(
-        store=store, schema=schema, table=table, kind=kind, columns=columns, name=name,
-        ref_schema=ref_schema, ref_table=ref_table, ref_columns=ref_columns, on_delete=on_delete,
-        values=values, note=note,
+        store=store,
+        schema=schema,
+        table=table,
+        kind=kind,
+        columns=columns,
+        name=name,
+        ref_schema=ref_schema,
+        ref_table=ref_table,
+        ref_columns=ref_columns,
+        on_delete=on_delete,
+        values=values,
+        note=note,
     )
 
 
@@ -295,7 +316,10 @@ def _parse_forbidden(path: Path, i: int, entry: Any) -> ForbiddenDefinition:
     if kind != "unique":
         raise err("`kind` must be unique (the only forbidden kind supported)")
     return ForbiddenDefinition(
-        store=store, schema=schema, table=table, kind=kind,
+        store=store,
+        schema=schema,
+        table=table,
+        kind=kind,
         columns=_str_list(entry, "columns", err),
         names=_str_list(entry, "names", err, required=False),
         note=_str(entry, "note", err, required=False) or "",
@@ -308,7 +332,10 @@ def _parse_index(path: Path, i: int, entry: Any) -> ExpectedIndex:
 
     store, schema, table = _common(entry, _INDEX_KEYS, err)
     return ExpectedIndex(
-        store=store, schema=schema, table=table, columns=_str_list(entry, "columns", err),
+        store=store,
+        schema=schema,
+        table=table,
+        columns=_str_list(entry, "columns", err),
         note=_str(entry, "note", err, required=False) or "",
     )
 
@@ -458,8 +485,15 @@ def read_catalog(store: PgStore, schemas: Iterable[str]) -> Catalog:
             columns=tuple(r["columns"] or ()),
             method=r["method"],
             signature=(
-                r["indkey"], r["key_count"], r["indclass"], r["indcollation"], r["indoption"],
-                r["expressions"], r["predicate"], r["method"], bool(r["is_unique"]),
+                r["indkey"],
+                r["key_count"],
+                r["indclass"],
+                r["indcollation"],
+                r["indoption"],
+                r["expressions"],
+                r["predicate"],
+                r["method"],
+                bool(r["is_unique"]),
             ),
             constraint_name=r["constraint_name"],
         )
@@ -474,7 +508,9 @@ def read_catalog(store: PgStore, schemas: Iterable[str]) -> Catalog:
         )
         for r in tab_rows
     )
-    return Catalog(store=store.name, schemas=tuple(params["schemas"]), constraints=constraints, indexes=indexes, tables=tables)
+    return Catalog(
+        store=store.name, schemas=tuple(params["schemas"]), constraints=constraints, indexes=indexes, tables=tables
+    )
 
 
 # --------------------------------------------------------------------------------- analysis
@@ -490,7 +526,9 @@ class Analysis:
     findings: dict[str, list[str]]
     # drift annotations per live object: ("constraint" | "index" | "table", schema, table, name)
     notes: dict[tuple[str, str, str, str], list[Note]] = field(default_factory=lambda: defaultdict(list))
-    satisfied: dict[tuple[str, str, str, str], list[ExpectedConstraint]] = field(default_factory=lambda: defaultdict(list))
+    satisfied: dict[tuple[str, str, str, str], list[ExpectedConstraint]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     missing: list[ExpectedConstraint] = field(default_factory=list)
     expected_indexes: list[tuple[ExpectedIndex, str | None]] = field(default_factory=list)
 
@@ -599,8 +637,7 @@ def analyse(catalog: Catalog, expected: Expected) -> Analysis:
             similar = [c for c in cons if c.kind == "check" and set(c.columns) == set(e.columns)]
         else:  # unique: a partial or invalid unique index on the same columns
             similar_idx = [
-                i for i in idxs
-                if i.unique and i.plain_columns is not None and set(i.plain_columns) == set(e.columns)
+                i for i in idxs if i.unique and i.plain_columns is not None and set(i.plain_columns) == set(e.columns)
             ]
         similar = [c for c in similar if (c.schema, c.table, c.name) not in satisfying]
         similar_idx = [i for i in similar_idx if (i.schema, i.table, i.constraint_name or i.name) not in satisfying]
@@ -622,7 +659,9 @@ def analyse(catalog: Catalog, expected: Expected) -> Analysis:
                 found["constraint.unexpected"].add(_index_key(store, i))
                 msg = f"forbidden: {f.describe()} ({src})" + (f"; {f.note}" if f.note else "")
                 if i.constraint_name:
-                    out.notes[("constraint", i.schema, i.table, i.constraint_name)].append(Note("constraint.unexpected", msg))
+                    out.notes[("constraint", i.schema, i.table, i.constraint_name)].append(
+                        Note("constraint.unexpected", msg)
+                    )
                 else:
                     note_idx(i, "constraint.unexpected", msg)
 
@@ -659,8 +698,11 @@ def analyse(catalog: Catalog, expected: Expected) -> Analysis:
     # -- expected indexes (shown, not counted)
     for ei in exp.indexes:
         match = next(
-            (i for i in by_table_idx[(ei.schema, ei.table)]
-             if i.valid and not i.partial and tuple(i.columns[: len(ei.columns)]) == ei.columns),
+            (
+                i
+                for i in by_table_idx[(ei.schema, ei.table)]
+                if i.valid and not i.partial and tuple(i.columns[: len(ei.columns)]) == ei.columns
+            ),
             None,
         )
         out.expected_indexes.append((ei, match.name if match else None))
@@ -742,18 +784,36 @@ def describe_schema(store: PgStore, expected: Expected | None = None) -> dict[st
         "indexes": indexes,
         "tables": tables,
         "missing": [
-            {"key": e.key, "table": e.label, "name": e.name, "kind": e.kind, "expected": e.describe(), "note": e.note,
-             "source": str(expected.path)}
+            {
+                "key": e.key,
+                "table": e.label,
+                "name": e.name,
+                "kind": e.kind,
+                "expected": e.describe(),
+                "note": e.note,
+                "source": str(expected.path),
+            }
             for e in a.missing
         ],
         "forbidden": [
-            {"table": f.label, "definition": f.describe(), "known_names": list(f.names), "note": f.note,
-             "source": str(expected.path)}
+            {
+                "table": f.label,
+                "definition": f.describe(),
+                "known_names": list(f.names),
+                "note": f.note,
+                "source": str(expected.path),
+            }
             for f in expected.for_store(store.name).forbidden
         ],
         "expected_indexes": [
-            {"table": ei.label, "columns": list(ei.columns), "definition": ei.describe(), "present": name is not None,
-             "index": name, "source": str(expected.path)}
+            {
+                "table": ei.label,
+                "columns": list(ei.columns),
+                "definition": ei.describe(),
+                "present": name is not None,
+                "index": name,
+                "source": str(expected.path),
+            }
             for ei, name in a.expected_indexes
         ],
         "findings": a.findings,

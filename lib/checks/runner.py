@@ -1,0 +1,225 @@
+"""Run the checks: the one function the pages, the weekly review, the fixes and `python -m lib check`
+all call. Stores are pinged in parallel first; a check whose store is down or not configured gets
+count None and an error text while the others still run."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lib.checks.ids import CHECKS
+from lib.checks.registry import REGISTRY, Check
+from lib.checks.sync import PARTS, Snapshot
+from lib.errors import StoreUnavailable, safe_message
+from lib.sqlfiles import load
+from lib.stores import Stores
+
+SAMPLE_SIZE = 20
+STORE_OF_PART = {"core": "core", "supabase": "supabase", "firebase_auth": "firebase", "firestore": "firebase"}
+
+
+@dataclass
+class CheckResult:
+    id: str
+    severity: str
+    count: int | None
+    keys: list[str]
+    duration_ms: float
+    error: str | None = None
+    fix: str | None = None
+
+    @property
+    def sample(self) -> list[str]:
+        return self.keys[:SAMPLE_SIZE]
+
+
+@dataclass
+class CheckRun:
+    started_at: datetime
+    finished_at: datetime
+    stores: dict[str, dict[str, Any]]
+    results: list[CheckResult] = field(default_factory=list)
+    run_id: int | None = None
+    history_error: str | None = None
+
+    def by_id(self) -> dict[str, CheckResult]:
+        return {r.id: r for r in self.results}
+
+
+def select(only: list[str] | None = None, stores_filter: list[str] | None = None) -> list[Check]:
+    unknown = [c for c in only or [] if c not in REGISTRY]
+    if unknown:
+        from lib.errors import ConfigError
+
+        raise ConfigError(f"Unknown check id {unknown[0]!r}; `python -m lib check --json` lists them all.")
+    chosen = [REGISTRY[c.id] for c in CHECKS if not only or c.id in only]
+    if stores_filter:
+        chosen = [c for c in chosen if {STORE_OF_PART[p] for p in c.info.stores} & set(stores_filter)]
+    return chosen
+
+
+def run_checks(
+    stores: Stores,
+    only: list[str] | None = None,
+    stores_filter: list[str] | None = None,
+    *,
+    save: bool = True,
+    source: str = "cli",
+) -> CheckRun:
+    started = datetime.now(UTC)
+    checks = select(only, stores_filter)
+    secrets = stores.settings.secret_values()
+    needed = sorted({STORE_OF_PART[p] for c in checks for p in c.info.stores})
+    if stores_filter:
+        needed = [s for s in needed if s in stores_filter]
+    pings = stores.ping(tuple(needed)) if needed else {}
+    down: dict[str, str] = {}
+    for name, p in pings.items():
+        if name == "firebase":
+            for part in ("auth", "firestore"):
+                info = p.get("parts", {}).get(part)
+                if not p["ok"] and (info is None or not info["ok"]):
+                    down["firebase_auth" if part == "auth" else "firestore"] = (
+                        info["error"] if info else p["error"] or "firebase: not reachable"
+                    )
+        elif not p["ok"]:
+            down[name] = p["error"] or f"{name}: not reachable"
+    for part, store in STORE_OF_PART.items():  # parts of stores the filter left out
+        if store not in needed:
+            down.setdefault(part, f"{store}: left out by --store")
+
+    results: dict[str, CheckResult] = {}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        sql_futs: dict[str, tuple[Future[list[str]], float]] = {}
+        for c in checks:
+            if c.kind == "sql":
+                assert c.store is not None
+                if c.store in down:
+                    results[c.id] = _failed(c, down[c.store])
+                else:
+                    sql_futs[c.id] = (pool.submit(_run_sql, stores, c), time.perf_counter())
+        con_checks = [c for c in checks if c.kind == "constraints"]
+        con_fut = pool.submit(_run_constraints, stores, needed, down, secrets) if con_checks else None
+        parts = {p for c in checks if c.kind == "snapshot" for p in c.parts}
+        snap_fut = pool.submit(Snapshot.load, stores, parts, down, secrets) if parts else None
+
+        for cid, (fut, t0) in sql_futs.items():
+            c = REGISTRY[cid]
+            try:
+                keys = fut.result()
+                results[cid] = CheckResult(cid, c.info.severity, len(keys), keys,
+                                           round((time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
+            except StoreUnavailable as exc:
+                results[cid] = _failed(c, str(exc))
+            except Exception as exc:  # noqa: BLE001
+                results[cid] = _failed(c, safe_message(exc, secrets))
+        if con_fut is not None:
+            found, errors, ms = con_fut.result()
+            for c in con_checks:
+                if errors:
+                    results[c.id] = _failed(c, "; ".join(errors))
+                else:
+                    keys = sorted(found.get(c.id, []))
+                    results[c.id] = CheckResult(c.id, c.info.severity, len(keys), keys, ms, fix=c.info.fix)
+        if snap_fut is not None:
+            snap = snap_fut.result()
+            region = stores.settings.phone_default_region
+            for c in checks:
+                if c.kind != "snapshot":
+                    continue
+                missing = [snap.errors[p] for p in c.parts if p in snap.errors]
+                if missing:
+                    results[c.id] = _failed(c, missing[0])
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    assert c.fn is not None
+                    keys = c.fn(snap.frames, region)
+                except Exception as exc:  # noqa: BLE001
+                    results[c.id] = _failed(c, safe_message(exc, secrets))
+                    continue
+                load_ms = max(snap.seconds.get(p, 0.0) for p in c.parts) * 1000
+                results[c.id] = CheckResult(c.id, c.info.severity, len(keys), keys,
+                                            round(load_ms + (time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
+
+    run = CheckRun(
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        stores={n: {k: v for k, v in p.items() if k in ("ok", "latency_ms", "error", "version", "configured")}
+                for n, p in pings.items()},
+        results=[results[c.id] for c in checks],
+    )
+    if save:
+        try:
+            from lib import history
+
+            run.run_id = history.save_run(stores, run, source=source)
+        except Exception as exc:  # noqa: BLE001 - history is best effort; the run itself stands
+            run.history_error = f"history not saved: {safe_message(exc, secrets)}"
+    return run
+
+
+def _failed(c: Check, error: str) -> CheckResult:
+    return CheckResult(c.id, c.info.severity, None, [], 0.0, error=error, fix=c.info.fix)
+
+
+def _run_sql(stores: Stores, c: Check) -> list[str]:
+    store = stores.get(c.store or "")
+    assert store is not None and c.sql is not None
+    params = c.params(stores.settings) if c.params else None
+    return list(store.keys(load(c.sql), params))
+
+
+def _run_constraints(
+    stores: Stores, needed: list[str], down: dict[str, str], secrets: list[str]
+) -> tuple[dict[str, list[str]], list[str], float]:
+    from lib.checks.constraints import constraint_findings, load_expected
+
+    t0 = time.perf_counter()
+    found: dict[str, list[str]] = {}
+    errors: list[str] = []
+    expected = load_expected()
+    for name in ("core", "supabase"):
+        if name not in needed:
+            continue
+        if name in down:
+            errors.append(down[name])
+            continue
+        try:
+            for cid, keys in constraint_findings(stores.get(name), expected).items():
+                found.setdefault(cid, []).extend(keys)
+        except StoreUnavailable as exc:
+            errors.append(str(exc))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{name}: {safe_message(exc, secrets)}")
+    return found, errors, round((time.perf_counter() - t0) * 1000, 1)
+
+
+def to_json(run: CheckRun) -> dict[str, Any]:
+    """The headless command's document (checks.md); fields may be added, never renamed."""
+    return {
+        "generated_at": run.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "run_id": run.run_id,
+        "stores": {n: {"ok": s["ok"], "latency_ms": s["latency_ms"], **({"error": s["error"]} if not s["ok"] else {})}
+                   for n, s in run.stores.items()},
+        "findings": [
+            {"check": r.id, "severity": r.severity, "count": r.count, "sample": r.sample, "fix": r.fix,
+             "duration_ms": r.duration_ms, **({"error": r.error} if r.error else {})}
+            for r in run.results
+        ],
+        **({"history_error": run.history_error} if run.history_error else {}),
+    }
+
+
+def exit_status(run: CheckRun) -> int:
+    if any(not s["ok"] for s in run.stores.values()):
+        return 2
+    if any(r.count is None for r in run.results):
+        return 2
+    return 1 if any(r.severity == "error" and (r.count or 0) > 0 for r in run.results) else 0
+
+
+__all__ = ["PARTS", "CheckResult", "CheckRun", "exit_status", "run_checks", "select", "to_json"]

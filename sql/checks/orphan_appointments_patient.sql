@@ -1,0 +1,6 @@
+-- what:   appointments whose patient_id is no patients.user_id (orphan.appointments_patient, seed 001)
+-- store:  core
+-- params: none; key: the appointment id
+SELECT a.id::text AS key
+FROM appointments a
+WHERE NOT EXISTS (SELECT 1 FROM patients p WHERE p.user_id = a.patient_id)

@@ -1,0 +1,6 @@
+-- what:   session notes whose patient_id is no patients.id (orphan.session_notes_patient, seed 004)
+-- store:  core
+-- params: none; key: the note id
+SELECT n.id::text AS key
+FROM session_notes n
+WHERE NOT EXISTS (SELECT 1 FROM patients p WHERE p.id = n.patient_id)

@@ -1,0 +1,6 @@
+-- what:   connections still active whose token has expired (token.expired_active, seed 000)
+-- store:  supabase
+-- params: none; key: the connection id
+SELECT id::text AS key
+FROM public.patient_doctor_connections
+WHERE is_active AND token_expires_at < now()
