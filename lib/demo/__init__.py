@@ -45,7 +45,7 @@ def load_data(stores: Stores, data: DemoData, progress: Callable[[str], None]) -
         stores.core._url,
         {t: (CORE_COLUMNS[t], rows) for t, rows in data.core.items()},
         before=load("demo/core_schema").text,
-        after=load("demo/core_constraints").text,
+        after=load("demo/core_constraints_clean" if data.clean else "demo/core_constraints").text,
         identity_tables=("sync_jobs",),
     )
     progress(f"Loading Supabase ({sum(len(r) for r in data.supabase.values()):,} rows)")
@@ -53,6 +53,7 @@ def load_data(stores: Stores, data: DemoData, progress: Callable[[str], None]) -
         stores.supabase._url,
         {t: (SUPABASE_COLUMNS[t], rows) for t, rows in data.supabase.items()},
         before=load("demo/supabase_schema").text,
+        after=load("demo/supabase_constraints_clean").text if data.clean else None,
         identity_tables=("public.rag_chunks",),
     )
     progress(f"Loading Firebase Auth ({len(data.firebase_users):,} users) and Firestore ({len(data.firestore):,} profiles)")

@@ -169,6 +169,19 @@ class FirebaseStore:
         except Exception as exc:  # noqa: BLE001
             raise _firebase_error("auth", exc) from exc
 
+    def count_users(self) -> int:
+        return sum(1 for _ in self.iter_users())
+
+    def row_counts(self) -> dict[str, int | None]:
+        """Auth users and Firestore `patients` documents (a part that is down counts None)."""
+        out: dict[str, int | None] = {}
+        for label, fn in (("auth users", self.count_users), ("patients (Firestore)", self.count_profiles)):
+            try:
+                out[label] = fn()
+            except StoreUnavailable:
+                out[label] = None
+        return out
+
     # ------------------------------------------------------------------ Firestore
     def iter_profiles(self, fields: list[str] | None = None) -> Iterator[dict[str, Any]]:
         """Every `patients/{uid}` document, streamed (the client pages under the hood)."""

@@ -1,0 +1,85 @@
+"""Shared fixtures: one set of real demo stores (embedded PostgreSQL, Firebase Auth emulator,
+Firestore emulator) for the whole session, in a data folder of its own, stopped at the end.
+
+Tests that need a particular data set ask `demo_data(n, seed, clean)`; it rebuilds the stores only
+when what is loaded differs (or a test marked them dirty after writing to them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lib.config import STORE_SETTINGS, Settings, load_settings
+
+DEFAULT_N = 300
+DEFAULT_SEED = 11
+
+# The tests never see a developer's own configuration.
+for _name in (*STORE_SETTINGS, "OPS_DATABASE_URL"):
+    os.environ.pop(_name, None)
+os.environ["HEALBRIDGE_SECRETS_FILE"] = "/nonexistent/secrets.toml"
+
+
+class DemoHandle:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.loaded: tuple[int, int, bool] | None = None
+        self.manifest: dict[str, Any] = {}
+        self.dirty = False
+
+    def ensure(self, n: int = DEFAULT_N, seed: int = DEFAULT_SEED, clean: bool = False) -> dict[str, Any]:
+        from lib.demo import run_demo
+
+        want = (n, seed, clean)
+        if self.loaded != want or self.dirty:
+            self.manifest = run_demo(self.settings, patients=n, seed=seed, clean=clean, reset=True)
+            self.loaded, self.dirty = want, False
+        return self.manifest
+
+    def stores(self) -> Any:
+        from lib.stores import open_stores
+
+        return open_stores(self.settings)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    # short path: the embedded server's Unix socket lives there
+    path = Path(tempfile.mkdtemp(prefix="hbt", dir="/tmp"))
+    os.environ["HEALBRIDGE_DATA_DIR"] = str(path)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo(data_dir: Path) -> Iterator[DemoHandle]:
+    from lib.demo.services import DemoServices
+
+    settings = load_settings()
+    assert settings.demo and settings.healbridge_data_dir == data_dir
+    handle = DemoHandle(settings)
+    try:
+        handle.ensure()
+        yield handle
+    finally:
+        DemoServices(settings).stop()
+
+
+@pytest.fixture
+def demo_data(demo: DemoHandle) -> Callable[..., dict[str, Any]]:
+    return demo.ensure
+
+
+@pytest.fixture
+def stores(demo: DemoHandle) -> Iterator[Any]:
+    demo.ensure()
+    s = demo.stores()
+    yield s
+    s.dispose()
