@@ -58,3 +58,8 @@ def load(name: str) -> SqlFile:
 
 def names(folder: str) -> list[str]:
     return sorted(f"{folder}/{p.stem}" for p in (SQL_DIR / folder).glob("*.sql"))
+
+
+def adhoc(text: str) -> SqlFile:
+    """A statement that is not a project file (tests only: the project's own SQL lives in sql/)."""
+    return SqlFile(name="adhoc", path=SQL_DIR, text=text)

@@ -129,8 +129,12 @@ def _start_demo(settings: Settings) -> None:
     if manifest:
         # Same data set as before. The emulators keep nothing once stopped, so when one of them
         # has to start, the data set is rebuilt in every store to keep them consistent.
-        kwargs = {"patients": manifest["patients"], "seed": manifest["seed"], "clean": manifest["clean"],
-                  "reset": not (running["auth"] and running["firestore"])}
+        kwargs = {
+            "patients": manifest["patients"],
+            "seed": manifest["seed"],
+            "clean": manifest["clean"],
+            "reset": not (running["auth"] and running["firestore"]),
+        }
     with st.status("Starting the demo stores…", expanded=True) as status:
         try:
             run_demo(settings, progress=status.write, **kwargs)
@@ -272,11 +276,17 @@ def check_results_frame(run: Any, sample_keys: int = 3) -> pd.DataFrame:
         sample = ", ".join(r.sample[:sample_keys])
         if len(r.keys) > sample_keys:
             sample += ", …"
-        rows.append({"check": r.id, "severity": r.severity, "count": r.count, "sample": sample,
-                     "error": redact(r.error) if r.error else None})
+        rows.append(
+            {
+                "check": r.id,
+                "severity": r.severity,
+                "count": r.count,
+                "sample": sample,
+                "error": redact(r.error) if r.error else None,
+            }
+        )
     df = pd.DataFrame(rows, columns=["check", "severity", "count", "sample", "error"])
     df["count"] = df["count"].astype("Int64")
     df["_sev"] = df["severity"].map(SEVERITY_ORDER).fillna(9)
     df = df.sort_values(["_sev", "count", "check"], ascending=[True, False, True], na_position="last", kind="stable")
     return df.drop(columns="_sev").reset_index(drop=True)
-

@@ -4,7 +4,9 @@ import streamlit as st
 
 from lib import web
 
-web.page_header("Checks", "Every check of the dashboard against the three stores; counts come from one run of the checks.")
+web.page_header(
+    "Checks", "Every check of the dashboard against the three stores; counts come from one run of the checks."
+)
 stores = web.get_stores()
 
 if st.button("Run checks now", key="run_checks", type="primary", icon=":material/play_arrow:"):
@@ -14,8 +16,11 @@ if st.button("Run checks now", key="run_checks", type="primary", icon=":material
         seconds = (run.finished_at - run.started_at).total_seconds()
         failed = sum(r.count is None for r in run.results)
         status.write(f"{len(run.results)} checks finished in {seconds:.1f} s")
-        status.update(label=f"Checks finished in {seconds:.1f} s" + (f", {failed} could not run" if failed else ""),
-                      state="error" if failed else "complete", expanded=False)
+        status.update(
+            label=f"Checks finished in {seconds:.1f} s" + (f", {failed} could not run" if failed else ""),
+            state="error" if failed else "complete",
+            expanded=False,
+        )
     st.session_state["checks.last_run"] = run
 
 run = st.session_state.get("checks.last_run")

@@ -30,11 +30,15 @@ for col, (name, p) in zip(st.columns(len(status)), status.items(), strict=True):
         st.metric("Latency", "—" if latency is None else f"{latency:,.0f} ms")
         st.caption(p["version"] or "version unknown")
         for part, info in p.get("parts", {}).items():
-            st.caption(f"{part}: {'up' if info['ok'] else 'down'}"
-                       + (f" ({info['latency_ms']:,.0f} ms)" if info["latency_ms"] is not None else ""))
+            st.caption(
+                f"{part}: {'up' if info['ok'] else 'down'}"
+                + (f" ({info['latency_ms']:,.0f} ms)" if info["latency_ms"] is not None else "")
+            )
         if name in counts:
             c = counts[name]
             if c["error"]:
                 st.warning(f"Row counts unavailable: {c['error']}")
-            rows = pd.DataFrame({"table": list(c["counts"]), "rows": pd.array(list(c["counts"].values()), dtype="Int64")})
+            rows = pd.DataFrame(
+                {"table": list(c["counts"]), "rows": pd.array(list(c["counts"].values()), dtype="Int64")}
+            )
             st.dataframe(rows, hide_index=True, width="stretch")

@@ -230,3 +230,23 @@ def test_store_down_mid_session_others_still_report(demo: Any) -> None:
     proc = subprocess.run([sys.executable, "-m", "lib", "status", "--json"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_configured_stores_outside_the_demo(demo: Any, stores: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only CORE_DATABASE_URL set (the demo's core database, reached as a configured store): core's
+    checks run; those needing an unconfigured store report no count and say why."""
+    demo.ensure()
+    monkeypatch.setenv("CORE_DATABASE_URL", stores.core._url)
+    proc = subprocess.run([sys.executable, "-m", "lib", "check", "--json"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2
+    doc = json.loads(proc.stdout)
+    assert doc["stores"]["core"]["ok"] and not doc["stores"]["supabase"]["ok"]
+    by = {f["check"]: f for f in doc["findings"]}
+    assert by["orphan.documents_patient"]["count"] == demo.manifest["planted"]["orphan.documents_patient"]["count"]
+    assert by["token.expired_active"]["count"] is None
+    assert by["token.expired_active"]["error"] == "supabase: not configured"
+    assert by["sync.core_user_missing_in_firebase"]["count"] is None
+    proc = subprocess.run([sys.executable, "-m", "lib", "check", "--json", "--store", "core", "--only",
+                           "dup.core_users_email"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -32,7 +32,7 @@ def read_manifest(settings: Settings) -> dict[str, Any] | None:
 
 def is_filled(stores: Stores) -> bool:
     assert stores.core is not None
-    return bool(stores.core.scalar("SELECT to_regclass('public.users') IS NOT NULL")) and read_manifest(
+    return bool(stores.core.scalar("demo/is_filled")) and read_manifest(
         stores.settings
     ) is not None
 

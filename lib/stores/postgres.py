@@ -119,9 +119,10 @@ class PgStore:
         with self.read() as conn:
             return sorted(str(r[0]) for r in conn.execute(text(stmt), dict(params or {})))
 
-    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    def scalar(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> Any:
+        stmt = sql.text if isinstance(sql, SqlFile) else load(sql).text
         with self.read() as conn:
-            return conn.execute(text(sql), dict(params or {})).scalar()
+            return conn.execute(text(stmt), dict(params or {})).scalar()
 
     def ping(self) -> dict[str, Any]:
         t0 = time.perf_counter()

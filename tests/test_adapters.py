@@ -1,0 +1,113 @@
+"""Each store adapter against the real demo stores: reads are read-only with a statement timeout and
+an application name, Firebase is listed in pages and looked up in batches, a dead store answers
+with a clear sentence, and initialising twice is safe."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from lib.config import load_settings
+from lib.errors import StoreUnavailable
+from lib.sqlfiles import adhoc
+from lib.stores import Stores
+from lib.stores.core import CoreStore
+from lib.stores.firebase import FirebaseStore
+
+
+def test_postgres_ping_and_row_counts(stores: Any, demo: Any) -> None:
+    for store in (stores.core, stores.supabase):
+        p = store.ping()
+        assert p["ok"] and p["version"].startswith("PostgreSQL ") and p["latency_ms"] >= 0
+    counts = stores.core.row_counts()
+    assert set(counts) == {"users", "patients", "doctors", "appointments", "prescriptions", "documents",
+                           "medications", "session_notes", "sync_jobs", "conversations"}
+    assert counts["patients"] == stores.core.scalar(adhoc("SELECT count(*) FROM patients"))
+    sb = stores.supabase.row_counts()
+    assert set(sb) == {"auth.users", "documents", "rag_chunks", "patient_doctor_connections", "storage.objects"}
+    assert all(isinstance(v, int) and v > 0 for v in sb.values())
+
+
+def test_reads_are_read_only_with_timeout_and_app_name(stores: Any) -> None:
+    with pytest.raises(StoreUnavailable, match="read-only transaction"):
+        stores.core.rows(adhoc("UPDATE users SET verified = verified RETURNING id"))
+    with stores.core.read() as conn:
+        assert conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+        assert conn.exec_driver_sql("SHOW application_name").scalar() == "healbridge-ops"
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "30s"
+    with pytest.raises(StoreUnavailable, match="statement timeout"):
+        with stores.core.read(timeout_ms=200) as conn:
+            conn.exec_driver_sql("SELECT pg_sleep(2)")
+
+
+def test_frame_streams_with_bound_parameters(stores: Any) -> None:
+    frame = stores.core.frame(adhoc("SELECT id::text AS id, role FROM users WHERE role = :r AND email LIKE :p"),
+                              {"r": "DOCTOR", "p": "dr.%'; DROP TABLE users; --%"})
+    assert frame.empty  # the quote is data, not SQL
+    doctors = stores.core.frame(adhoc("SELECT id::text AS id FROM users WHERE role = :r"), {"r": "DOCTOR"})
+    assert len(doctors) == stores.core.scalar(adhoc("SELECT count(*) FROM users WHERE role = 'DOCTOR'"))
+    assert stores.core.scalar(adhoc("SELECT count(*) FROM users")) > 0  # still there
+
+
+def test_unreachable_postgres_is_one_clear_sentence() -> None:
+    dead = CoreStore("postgresql+psycopg://ops:s3cretpw@127.0.0.1:1/core", connect_timeout_s=2)
+    t0 = time.monotonic()
+    p = dead.ping()
+    assert not p["ok"] and time.monotonic() - t0 < 10
+    assert p["error"] == "core: cannot connect to the database (is it running and reachable?)"
+    with pytest.raises(StoreUnavailable) as err:
+        dead.rows("core/identities")
+    assert "s3cretpw" not in str(err.value)
+    dead.dispose()
+
+
+def test_firebase_lists_in_pages_and_looks_up_in_batches(stores: Any, demo: Any) -> None:
+    fb = stores.firebase
+    everyone = list(fb.iter_users())
+    paged = list(fb.iter_users(page_size=37))
+    assert len(paged) == len(everyone) > 100
+    assert sorted(u["uid"] for u in paged) == sorted(u["uid"] for u in everyone)
+    uids = [u["uid"] for u in everyone[:250]] + ["no-such-uid"]
+    found = fb.get_users(uids)  # three batches of at most 100
+    assert sorted(u["uid"] for u in found) == sorted(uids[:250])
+    roles = {u["role"] for u in everyone}
+    assert {"patient", "doctor", None} <= roles
+    profiles = fb.profiles_frame()
+    assert len(profiles) == fb.count_profiles() > 0
+    assert set(profiles.columns) >= {"uid", "email", "phone", "postgres_user_id"}
+
+
+def test_firebase_initialises_twice_and_keeps_env_clean(stores: Any) -> None:
+    import os
+
+    fb = stores.firebase
+    again = FirebaseStore(fb.project_id, auth_emulator_host=fb.auth_emulator_host,
+                          firestore_emulator_host=fb.firestore_emulator_host)
+    assert again.app is fb.app
+    assert again.ping()["ok"]
+    # the emulator hosts never leak into the environment (they would read as "configured")
+    assert "FIREBASE_AUTH_EMULATOR_HOST" not in os.environ and "FIRESTORE_EMULATOR_HOST" not in os.environ
+    assert load_settings().demo
+
+
+def test_unreachable_firebase_is_reported_per_part() -> None:
+    fb = FirebaseStore("demo-healbridge", auth_emulator_host="127.0.0.1:1", firestore_emulator_host="127.0.0.1:2",
+                       timeout_s=3)
+    t0 = time.monotonic()
+    p = fb.ping()
+    assert time.monotonic() - t0 < 20
+    assert not p["ok"]
+    assert p["parts"]["auth"]["error"] == "firebase auth: cannot connect (is it running and reachable?)"
+    assert p["parts"]["firestore"]["error"] == "firebase firestore: cannot connect (is it running and reachable?)"
+    with pytest.raises(StoreUnavailable, match="firebase auth"):
+        fb.users_frame()
+
+
+def test_not_configured_store_says_so(stores: Any) -> None:
+    partial = Stores(settings=stores.settings, demo=False, core=stores.core, supabase=None, firebase=None, ops_url=None)
+    result = partial.ping()
+    assert result["core"]["ok"] and result["core"]["configured"]
+    assert result["supabase"] == {"ok": False, "configured": False, "latency_ms": None, "version": None,
+                                  "error": "supabase: not configured"}
