@@ -64,7 +64,7 @@ class _SecretsTomlSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
-def _sqlalchemy_url(name: str, value: SecretStr | None) -> SecretStr | None:
+def _sqlalchemy_url(value: SecretStr | None) -> SecretStr | None:
     if value is None:
         return None
     raw = value.get_secret_value().strip()
@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     @field_validator("core_database_url", "supabase_db_url", "ops_database_url")
     @classmethod
     def _check_db_url(cls, v: SecretStr | None) -> SecretStr | None:
-        return _sqlalchemy_url("", v)
+        return _sqlalchemy_url(v)
 
     @field_validator("supabase_url")
     @classmethod
@@ -222,4 +222,4 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
-        raise ConfigError(" ".join(_describe(e) for e in errors[:3])) from None
+        raise ConfigError(" ".join(_describe(dict(e)) for e in errors[:3])) from None

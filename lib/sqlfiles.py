@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -46,7 +46,7 @@ def parse_header(text: str) -> dict[str, str]:
     return header
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> SqlFile:
     """Load `sql/<name>.sql` (name may contain a folder, e.g. 'checks/dup_open_conversations')."""
     path = (SQL_DIR / f"{name}.sql").resolve()

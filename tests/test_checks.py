@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from lib.checks.ids import CHECK_IDS
 from lib.checks.registry import REGISTRY
-from lib.checks.runner import exit_status, run_checks, to_json
+from lib.checks.runner import exit_status, run_checks
 from lib.stores.postgres import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent

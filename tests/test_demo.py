@@ -138,7 +138,7 @@ def _dump(stores: Any) -> str:
                           (stores.supabase, ["auth.users", "documents", "rag_chunks", "patient_doctor_connections",
                                              "storage.objects"])):
         for t in tables:
-            frame = store.frame(adhoc(f"SELECT * FROM {t} ORDER BY 1"))  # noqa: S608 - fixed table names
+            frame = store.frame(adhoc(f"SELECT * FROM {t} ORDER BY 1"))
             h.update(frame.to_csv(index=False).encode())
     users = sorted(stores.firebase.iter_users(), key=lambda u: u["uid"])
     h.update(json.dumps(users, sort_keys=True).encode())

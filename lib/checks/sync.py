@@ -14,8 +14,7 @@ from typing import Any
 import pandas as pd
 
 from lib import normalize
-from lib.errors import StoreUnavailable
-from lib.errors import safe_message
+from lib.errors import StoreUnavailable, safe_message
 from lib.stores import Stores
 
 # store order used in drift keys and pairs

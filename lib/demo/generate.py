@@ -367,7 +367,7 @@ class _Builder:
 
     def conversation(self, column: str, connection: str, psid: str, status: str, last: datetime) -> str:
         cid = "conv_" + self.uuid().replace("-", "")[:20]
-        row = {c: None for c in ("pageConnectionId", "instagramConnectionId", "telegramConnectionId", "widgetConfigId")}
+        row: dict[str, str | None] = {c: None for c in ("pageConnectionId", "instagramConnectionId", "telegramConnectionId", "widgetConfigId")}
         row[column] = connection
         self.core("conversations", id=cid, psid=psid, status=status, lastMessageAt=last,
                   createdAt=last - timedelta(hours=self.rng.randrange(1, 48)), **row)
@@ -429,7 +429,7 @@ class _Builder:
                               self.rng.choice(["OPEN", "SNOOZED", "CLOSED", "CLOSED"]), self.ago(0.1, 60))
 
     # ------------------------------------------------------------------ plants
-    def plant_all(self) -> None:  # noqa: PLR0915 - one list of plants reads best in one place
+    def plant_all(self) -> None:
         k = self.k
         rng = self.rng
         victims = list(self.normal)
@@ -642,8 +642,8 @@ class _Builder:
         # orphan.rag_chunks_document
         for _ in range(2 * k):
             p = victim()
-            cid = self.rag_chunk(p.uid, self.uuid(), "chunk of a deleted document", self.ago(1, 50))
-            self.plant("orphan.rag_chunks_document", str(cid))
+            chunk = self.rag_chunk(p.uid, self.uuid(), "chunk of a deleted document", self.ago(1, 50))
+            self.plant("orphan.rag_chunks_document", str(chunk))
         # orphan.supabase_documents_patient: an upload by a uid Firebase does not know
         for _ in range(k):
             ghost = self.person()

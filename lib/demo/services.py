@@ -149,11 +149,11 @@ class DemoServices:
         return _alive(pid)
 
     def auth_running(self) -> bool:
-        a = self.state.raw.get("auth")
+        a = self.state.raw.get("auth") or {}
         return bool(a) and _alive(a.get("pid")) and _http_ok(f"http://127.0.0.1:{a['port']}/")
 
     def firestore_running(self) -> bool:
-        f = self.state.raw.get("firestore")
+        f = self.state.raw.get("firestore") or {}
         return bool(f) and _alive(f.get("pid")) and _http_ok(f"http://127.0.0.1:{f['port']}/")
 
     def running(self) -> dict[str, bool]:

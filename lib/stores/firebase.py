@@ -139,7 +139,7 @@ class FirebaseStore:
                 for u in page.users:
                     yield _user_row(u)
                 page = page.get_next_page()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _firebase_error("auth", exc) from exc
 
     def users_frame(self) -> pd.DataFrame:
@@ -153,7 +153,7 @@ class FirebaseStore:
             for i in range(0, len(uids), GET_USERS_BATCH):
                 res = self.auth.get_users([auth.UidIdentifier(u) for u in uids[i : i + GET_USERS_BATCH]])
                 out.extend(_user_row(u) for u in res.users)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _firebase_error("auth", exc) from exc
         return out
 
@@ -166,7 +166,7 @@ class FirebaseStore:
                     raise StoreUnavailable(f"firebase auth: import refused {res.failure_count} users ({first.reason})")
         except StoreUnavailable:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _firebase_error("auth", exc) from exc
 
     def count_users(self) -> int:
@@ -191,7 +191,7 @@ class FirebaseStore:
                 row = {"uid": snap.id}
                 row.update(snap.to_dict() or {})
                 yield row
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _firebase_error("firestore", exc) from exc
 
     def profiles_frame(self, fields: list[str] | None = None) -> pd.DataFrame:
@@ -205,7 +205,7 @@ class FirebaseStore:
             for snap in self.db.get_all(refs, timeout=self.timeout_s):
                 if snap.exists:
                     out[snap.id] = snap.to_dict() or {}
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _firebase_error("firestore", exc) from exc
         return out
 
@@ -213,7 +213,7 @@ class FirebaseStore:
         try:
             res = self.db.collection(PROFILES).count().get(timeout=self.timeout_s)
             return int(res[0][0].value)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _firebase_error("firestore", exc) from exc
 
     def write_profiles(self, docs: dict[str, dict[str, Any]]) -> None:
@@ -225,7 +225,7 @@ class FirebaseStore:
                 for uid, data in items[i : i + WRITE_BATCH]:
                     batch.set(self.db.collection(PROFILES).document(uid), data)
                 batch.commit(timeout=max(self.timeout_s, 60))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _firebase_error("firestore", exc) from exc
 
     # ------------------------------------------------------------------ emulators only

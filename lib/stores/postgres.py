@@ -98,7 +98,7 @@ class PgStore:
         stmt = stmt.strip().rstrip(";")
         with self.read() as conn:
             raw = conn.connection.dbapi_connection
-            assert raw is not None
+            assert isinstance(raw, psycopg.Connection)
             cur = raw.cursor()
             if params:
                 # COPY takes no bound parameters: psycopg quotes them into the text client-side.
