@@ -52,53 +52,34 @@ def save_run(stores: Stores, run: CheckRun, *, source: str = "cli", generated: b
     eng = engine(ops_url(stores))
     with eng.begin() as conn:
         run_id = conn.execute(
-            text(
-                "INSERT INTO check_runs (started_at, finished_at, source, generated, demo, stores) "
-                "VALUES (:s, :f, :src, :g, :d, CAST(:st AS jsonb)) RETURNING id"
-            ),
-            {"s": run.started_at, "f": run.finished_at, "src": source, "g": generated, "d": stores.demo,
-             "st": json.dumps(run.stores, default=str)},
+            text(load("ops/insert_run").text),
+            {"started_at": run.started_at, "finished_at": run.finished_at, "source": source,
+             "generated": generated, "demo": stores.demo, "stores": json.dumps(run.stores, default=str)},
         ).scalar_one()
         conn.execute(
-            text(
-                "INSERT INTO check_results (run_id, check_id, severity, count, sample, duration_ms, error) "
-                "VALUES (:r, :c, :sev, :n, CAST(:sample AS jsonb), :ms, :err)"
-            ),
+            text(load("ops/insert_result").text),
             [
-                {"r": run_id, "c": r.id, "sev": r.severity, "n": r.count, "sample": json.dumps(r.sample),
-                 "ms": r.duration_ms, "err": r.error}
+                {"run_id": run_id, "check_id": r.id, "severity": r.severity, "count": r.count,
+                 "sample": json.dumps(r.sample), "duration_ms": r.duration_ms, "error": r.error}
                 for r in run.results
             ],
         )
     return int(run_id)
 
 
-def runs(stores: Stores, limit: int = 200) -> list[dict[str, Any]]:
+def _rows(stores: Stores, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     with engine(ops_url(stores)).connect() as conn:
-        return [
-            dict(r._mapping)
-            for r in conn.execute(
-                text("SELECT id, started_at, finished_at, source, generated, demo FROM check_runs "
-                     "ORDER BY started_at DESC, id DESC LIMIT :n"),
-                {"n": limit},
-            )
-        ]
+        return [dict(r._mapping) for r in conn.execute(text(load(name).text), params)]
+
+
+def runs(stores: Stores, limit: int = 200) -> list[dict[str, Any]]:
+    return _rows(stores, "ops/list_runs", {"limit": limit})
 
 
 def results(stores: Stores, run_id: int) -> list[dict[str, Any]]:
-    with engine(ops_url(stores)).connect() as conn:
-        return [
-            dict(r._mapping)
-            for r in conn.execute(
-                text("SELECT check_id, severity, count, sample, duration_ms, error FROM check_results "
-                     "WHERE run_id = :r ORDER BY check_id"),
-                {"r": run_id},
-            )
-        ]
+    return _rows(stores, "ops/run_results", {"run_id": run_id})
 
 
 def latest_before(stores: Stores, when: datetime) -> int | None:
-    with engine(ops_url(stores)).connect() as conn:
-        return conn.execute(
-            text("SELECT id FROM check_runs WHERE started_at <= :w ORDER BY started_at DESC LIMIT 1"), {"w": when}
-        ).scalar()
+    rows = _rows(stores, "ops/latest_run_before", {"before": when})
+    return int(rows[0]["id"]) if rows else None

@@ -120,24 +120,11 @@ def _open_stores(key: str, _settings: Settings) -> Stores:
 
 def _start_demo(settings: Settings) -> None:
     """Start and fill the demo, showing each step; on failure, show the sentence and stop."""
-    from lib.demo import read_manifest, run_demo
-    from lib.demo.services import DemoServices
+    from lib.demo import run_demo
 
-    running = DemoServices(settings).running()
-    manifest = read_manifest(settings)
-    kwargs: dict[str, Any] = {}
-    if manifest:
-        # Same data set as before. The emulators keep nothing once stopped, so when one of them
-        # has to start, the data set is rebuilt in every store to keep them consistent.
-        kwargs = {
-            "patients": manifest["patients"],
-            "seed": manifest["seed"],
-            "clean": manifest["clean"],
-            "reset": not (running["auth"] and running["firestore"]),
-        }
     with st.status("Starting the demo stores…", expanded=True) as status:
         try:
-            run_demo(settings, progress=status.write, **kwargs)
+            run_demo(settings, progress=status.write)
         except Exception as exc:  # noqa: BLE001 - shown as one sentence below
             status.update(label="The demo stores could not start", state="error", expanded=True)
             _fail(exc)

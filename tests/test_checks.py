@@ -227,6 +227,7 @@ def test_store_down_mid_session_others_still_report(demo: Any) -> None:
         assert status.returncode == 2 and "NO" in status.stdout
     finally:
         services.start()
+        demo.dirty = True  # the restarted emulator is empty
     proc = subprocess.run([sys.executable, "-m", "lib", "status", "--json"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stdout

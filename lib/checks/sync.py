@@ -28,7 +28,7 @@ def _core_users(s: Stores) -> pd.DataFrame:
 
 def _sb_users(s: Stores) -> pd.DataFrame:
     assert s.supabase is not None
-    return s.supabase.frame("supabase/identities")
+    return s.supabase.identities_frame()
 
 
 def _fb_users(s: Stores) -> pd.DataFrame:
@@ -53,12 +53,12 @@ def _core_prescriptions(s: Stores) -> pd.DataFrame:
 
 def _sb_docs(s: Stores) -> pd.DataFrame:
     assert s.supabase is not None
-    return s.supabase.frame("supabase/documents")
+    return s.supabase.documents_frame()
 
 
 def _sb_connections(s: Stores) -> pd.DataFrame:
     assert s.supabase is not None
-    return s.supabase.frame("supabase/connection_patients")
+    return s.supabase.connections_frame()
 
 
 # part name -> (the store part it needs, loader)

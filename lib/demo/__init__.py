@@ -88,9 +88,16 @@ def run_demo(
     """Start the demo stores if needed, fill them when empty or on `reset`, return the manifest."""
     if not settings.demo:
         raise OpsError("The demo runs only when no store is configured; unset the store settings first.")
+    before = DemoServices(settings).running()
     stores = open_stores(settings, start_demo=True, progress=progress)
     try:
-        if reset or not is_filled(stores):
+        previous = read_manifest(settings)
+        # The emulators keep nothing once stopped: when one had to start, the data set is rebuilt
+        # in every store (the same N, seed and kind as before) to keep the stores consistent.
+        emulators_fresh = not (before["auth"] and before["firestore"])
+        if previous and emulators_fresh and not reset:
+            patients, seed, clean = previous["patients"], previous["seed"], previous["clean"]
+        if reset or emulators_fresh or not is_filled(stores):
             progress(f"Generating {patients:,} patients (seed {seed}{', clean' if clean else ''})")
             data = build(patients, seed, clean, anchor)
             stores.dispose()

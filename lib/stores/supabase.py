@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from lib.stores.postgres import PgStore
 
 TABLES: list[tuple[str, str]] = [
@@ -18,3 +20,16 @@ class SupabaseStore(PgStore):
 
     def row_counts(self) -> dict[str, int | None]:
         return self.table_counts(TABLES)
+
+    # What the cross-store checks read (the HTTP adapter offers the same three).
+    def identities_frame(self) -> pd.DataFrame:
+        """id, firebase_uid, postgres_id, email, phone, created_at, deleted ('t'/'f') of auth.users."""
+        return self.frame("supabase/identities")
+
+    def documents_frame(self) -> pd.DataFrame:
+        """id, patient_id, status, type, file_url of public.documents."""
+        return self.frame("supabase/documents")
+
+    def connections_frame(self) -> pd.DataFrame:
+        """id, patient_firebase_uid of public.patient_doctor_connections."""
+        return self.frame("supabase/connection_patients")
