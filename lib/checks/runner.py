@@ -93,25 +93,24 @@ def run_checks(
 
     results: dict[str, CheckResult] = {}
     with ThreadPoolExecutor(max_workers=6) as pool:
-        sql_futs: dict[str, tuple[Future[list[str]], float]] = {}
+        sql_futs: dict[str, Future[tuple[list[str], float]]] = {}
         for c in checks:
             if c.kind == "sql":
                 assert c.store is not None
                 if c.store in down:
                     results[c.id] = _failed(c, down[c.store])
                 else:
-                    sql_futs[c.id] = (pool.submit(_run_sql, stores, c), time.perf_counter())
+                    sql_futs[c.id] = pool.submit(_run_sql, stores, c)
         con_checks = [c for c in checks if c.kind == "constraints"]
         con_fut = pool.submit(_run_constraints, stores, needed, down, secrets) if con_checks else None
         parts = {p for c in checks if c.kind == "snapshot" for p in c.parts}
         snap_fut = pool.submit(Snapshot.load, stores, parts, down, secrets) if parts else None
 
-        for cid, (fut, t0) in sql_futs.items():
+        for cid, fut in sql_futs.items():
             c = REGISTRY[cid]
             try:
-                keys = fut.result()
-                results[cid] = CheckResult(cid, c.info.severity, len(keys), keys,
-                                           round((time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
+                keys, ms = fut.result()
+                results[cid] = CheckResult(cid, c.info.severity, len(keys), keys, ms, fix=c.info.fix)
             except StoreUnavailable as exc:
                 results[cid] = _failed(c, str(exc))
             except Exception as exc:  # noqa: BLE001
@@ -166,11 +165,14 @@ def _failed(c: Check, error: str) -> CheckResult:
     return CheckResult(c.id, c.info.severity, None, [], 0.0, error=error, fix=c.info.fix)
 
 
-def _run_sql(stores: Stores, c: Check) -> list[str]:
+def _run_sql(stores: Stores, c: Check) -> tuple[list[str], float]:
+    """The check's keys and how long its query took (ms)."""
     store = stores.get(c.store or "")
     assert store is not None and c.sql is not None
     params = c.params(stores.settings) if c.params else None
-    return list(store.keys(load(c.sql), params))
+    t0 = time.perf_counter()
+    keys = list(store.keys(load(c.sql), params))
+    return keys, round((time.perf_counter() - t0) * 1000, 1)
 
 
 def _run_constraints(
