@@ -16,6 +16,7 @@ from lib.config import Settings, load_settings
 from lib.stores.core import CoreStore
 from lib.stores.firebase import FirebaseStore
 from lib.stores.supabase import SupabaseStore
+from lib.stores.supabase_http import SupabaseHttpStore
 
 STORE_NAMES = ("core", "supabase", "firebase")
 
@@ -25,7 +26,8 @@ class Stores:
     settings: Settings
     demo: bool
     core: CoreStore | None
-    supabase: SupabaseStore | None
+    # the direct PostgreSQL connection, or the HTTP API (tables and auth admin, no SQL) without SUPABASE_DB_URL
+    supabase: SupabaseStore | SupabaseHttpStore | None
     firebase: FirebaseStore | None
     ops_url: str | None
 
@@ -83,9 +85,16 @@ def open_stores(
         )
 
     core = CoreStore(settings.core_database_url.get_secret_value(), **timeout) if settings.core_database_url else None
-    supabase = (
-        SupabaseStore(settings.supabase_db_url.get_secret_value(), **timeout) if settings.supabase_db_url else None
-    )
+    supabase: SupabaseStore | SupabaseHttpStore | None = None
+    if settings.supabase_db_url:
+        supabase = SupabaseStore(settings.supabase_db_url.get_secret_value(), **timeout)
+    elif settings.supabase_url and settings.supabase_service_role_key:
+        supabase = SupabaseHttpStore(
+            settings.supabase_url,
+            settings.supabase_service_role_key.get_secret_value(),
+            timeout=settings.statement_timeout_ms / 1000,
+            connect_timeout_s=settings.connect_timeout_s,
+        )
     firebase = None
     if settings.firebase_configured:
         assert settings.firebase_project_id is not None
