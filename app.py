@@ -6,8 +6,21 @@ st.set_page_config(page_title="HealBridge Ops", page_icon=":material/monitor_hea
 
 PAGES = {
     "Monitor": [
-        st.Page("pages/stores.py", title="Stores", icon=":material/database:", default=True),
+        st.Page("pages/health.py", title="Health", icon=":material/monitor_heart:", url_path="health", default=True),
+        st.Page("pages/stores.py", title="Stores", icon=":material/database:"),
         st.Page("pages/checks.py", title="Checks", icon=":material/checklist:"),
+        st.Page("pages/duplicates.py", title="Duplicates & orphans", icon=":material/content_copy:", url_path="duplicates"),
+        st.Page("pages/tokens.py", title="Tokens", icon=":material/key:", url_path="tokens"),
+        st.Page("pages/constraints.py", title="Constraints", icon=":material/rule:", url_path="constraints"),
+    ],
+    "Investigate": [
+        st.Page("pages/patient.py", title="Patient", icon=":material/person_search:", url_path="patient"),
+    ],
+    "Fix": [
+        st.Page("pages/fixes.py", title="Fixes", icon=":material/build:", url_path="fixes"),
+    ],
+    "Review": [
+        st.Page("pages/review.py", title="Weekly review", icon=":material/event_note:", url_path="review"),
     ],
 }
 

@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--only", action="append", metavar="ID", help="run only this check (repeatable)")
     c.add_argument("--store", action="append", choices=["core", "supabase", "firebase"], help="only checks of this store")
     c.add_argument("--json", action="store_true")
+
+    pt = sub.add_parser("patient", help="find a patient in every store (UID, email, phone, id or name)")
+    pt.add_argument("query", nargs="+", help="Firebase UID, email, phone, core user / patient id, or name fragment")
+    pt.add_argument("--json", action="store_true")
+    _fix_parser(sub)
     return p
 
 
@@ -136,7 +141,132 @@ def cmd_check(args: argparse.Namespace) -> int:
     return exit_status(run)
 
 
-COMMANDS = {"demo": cmd_demo, "status": cmd_status, "check": cmd_check}
+def cmd_patient(args: argparse.Namespace) -> int:
+    from lib.errors import NotFound, StoreUnavailable
+    from lib.patient import PART_LABELS, PARTS, lookup
+    from lib.stores import open_stores
+
+    stores = open_stores()
+    try:
+        result = lookup(stores, " ".join(args.query))
+    finally:
+        stores.dispose()
+    s = result.search
+    if s.all_down and not result.found:
+        raise StoreUnavailable(s.message or "no store answered.")
+    if args.json:
+        _print_json(result.to_json())
+        return 0 if result.found else 4
+    if not result.found:
+        raise NotFound(f"{s.message}.")
+    if stores.demo:
+        print("DEMO: generated data in the dashboard's own stores.\n")
+    more = " (more match: type more of the name)" if s.truncated else ""
+    print(f"{len(result.matches)} patient(s) found in {s.ms:,.0f} ms{more}.")
+    for m in result.matches:
+        print(f"\nPatient {m.uid}" + (f" ({m.name})" if m.name else ""))
+        rows = []
+        for part in PARTS:
+            rec = m.stores.get(part) or {}
+            name = rec.get("full_name") or rec.get("display_name") or rec.get("name")
+            rows.append([PART_LABELS[part], m.state(part) if part not in m.down else f"DOWN: {m.down[part]}",
+                         rec.get("email"), rec.get("phone"), name])
+        print(_table(rows, ["store", "state", "email", "phone", "name"]))
+        for d in m.drift:
+            (a, b), (va, vb) = d["stores"], d["values"]
+            print(f"  differs: {d['field']}: {a}={va!s} vs {b}={vb!s}")
+        if m.findings:
+            print()
+            print(_table([[f.check, f.severity, len(f.keys), ", ".join(f.keys[:2])[:70], f.fix]
+                          for f in m.findings], ["finding", "severity", "count", "keys", "fix"]))
+        counts = {k: len(getattr(m, k)) for k in ("documents", "medications", "prescriptions", "connections",
+                                                   "appointments", "session_notes", "sync_jobs")}
+        print("  " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
+    return 0
+
+
+def _fix_parser(sub: Any) -> None:
+    f = sub.add_parser("fix", help="the vetted fixes: list, plan (dry run), apply",
+                       description="Who = the OS user; role = HEALBRIDGE_ROLE (support, oncall or admin; "
+                                   "default oncall). Exit: 0 done or nothing to do, 3 refused, 1 failed "
+                                   "(rolled back).")
+    fsub = f.add_subparsers(dest="fix_command", required=True, parser_class=_Parser)
+    fl = fsub.add_parser("list", help="every fix: store, whether it is needed now, what blocks it")
+    fl.add_argument("--json", action="store_true")
+    for name, text_ in (("plan", "dry run: rows it would touch, counts before/after, then rollback"),
+                        ("apply", "apply it (role oncall or admin, a reason, --yes)")):
+        fp = fsub.add_parser(name, help=text_)
+        fp.add_argument("id", help="the fix id (see fix list)")
+        fp.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a fix option, e.g. kind=document for retry_failed_sync_jobs")
+        fp.add_argument("--json", action="store_true")
+        if name == "apply":
+            fp.add_argument("--reason", required=True, help="why (recorded in the audit log)")
+            fp.add_argument("--yes", action="store_true", help="confirm: apply without asking")
+            fp.add_argument("--rows", type=int, metavar="N",
+                            help="the row count the plan showed; the apply rolls back if it differs")
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from lib import fixes
+    from lib.stores import open_stores
+
+    role = os.environ.get("HEALBRIDGE_ROLE", "oncall").strip().lower()
+    if role not in fixes.ROLES:
+        raise OpsError(f"HEALBRIDGE_ROLE must be one of {', '.join(fixes.ROLES)}.")
+    actor = fixes.Actor(getpass.getuser(), role)
+    params: dict[str, str] = {}
+    for raw in getattr(args, "param", []):
+        name, sep, value = raw.partition("=")
+        if not sep or not name.strip():
+            raise OpsError(f"--param takes NAME=VALUE, not {raw!r}.")
+        params[name.strip()] = value.strip()
+    if args.fix_command == "apply" and not args.yes:
+        raise OpsError("Applying changes a store: run `fix plan` first, then add --yes to confirm.")
+    stores = open_stores()
+    try:
+        if args.fix_command == "list":
+            found = fixes.status(stores)
+            if args.json:
+                _print_json({"fixes": [s.to_json() for s in found]})
+            else:
+                print(_table([[s.fix.id, ", ".join(s.fix.stores),
+                               "?" if s.needed is None else ("yes" if s.needed else "no"),
+                               ", ".join(f"{k} = {v}" for k, v in s.blocked.items()) or s.error or "",
+                               "" if s.fix.is_reviewed else "NOT REVIEWED"] for s in found],
+                             ["fix", "store", "needed", "blocked by", "review"]))
+            return 0
+        if args.fix_command == "plan":
+            result = fixes.plan(stores, args.id, actor, params=params)
+        else:
+            result = fixes.apply(stores, args.id, actor, args.reason, expect_rows=args.rows, params=params)
+    finally:
+        stores.dispose()
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(f"{result.action} {result.fix} on {', '.join(result.stores)}: {result.outcome}"
+              f" ({result.rows} rows, {result.duration_ms:,.0f} ms, audit #{result.audit_id})")
+        for st in result.steps:
+            print(f"  {st.store}: {st.title}: {'—' if st.rows is None else st.rows}")
+        for v in result.violations:
+            print(f"  {v.key}: {v.count} rows violate it, e.g. {', '.join(v.sample[:3])}")
+        keys = list(dict.fromkeys([*result.before, *result.after]))
+        if keys:
+            print(_table([[k, result.before.get(k), result.after.get(k)] for k in keys], ["check", "before", "after"]))
+        if result.also_affects:
+            print(f"  may also move (other stores, not counted here): {', '.join(result.also_affects)}")
+    if result.audit_error:
+        print(f"warning: {result.audit_error}", file=sys.stderr)
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+    return result.exit_code()
+
+
+COMMANDS = {"demo": cmd_demo, "status": cmd_status, "check": cmd_check, "patient": cmd_patient, "fix": cmd_fix}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ folder (the demo's, or one started for the ops database alone). The schema is cr
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 _engines: dict[str, Engine] = {}
 _ready: set[str] = set()
+_lock = threading.Lock()
 
 
 def ops_url(stores: Stores) -> str:
@@ -38,13 +40,15 @@ def ops_url(stores: Stores) -> str:
 
 
 def engine(url: str) -> Engine:
-    if url not in _engines:
-        _engines[url] = make_engine(url, pool_size=2)
-    eng = _engines[url]
-    if url not in _ready:
-        with eng.begin() as conn:
-            conn.exec_driver_sql(load("ops/schema").text)
-        _ready.add(url)
+    """The ops database's engine; its schema is created once per process (thread-safe)."""
+    with _lock:
+        if url not in _engines:
+            _engines[url] = make_engine(url, pool_size=2)
+        eng = _engines[url]
+        if url not in _ready:
+            with eng.begin() as conn:
+                conn.exec_driver_sql(load("ops/schema").text)
+            _ready.add(url)
     return eng
 
 

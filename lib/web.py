@@ -277,3 +277,487 @@ def check_results_frame(run: Any, sample_keys: int = 3) -> pd.DataFrame:
     df["_sev"] = df["severity"].map(SEVERITY_ORDER).fillna(9)
     df = df.sort_values(["_sev", "count", "check"], ascending=[True, False, True], na_position="last", kind="stable")
     return df.drop(columns="_sev").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- monitoring pages
+# (Health, Duplicates & orphans, Tokens, Constraints, Weekly review)
+# One colour language for every page: the worst finding of a check, an area or a run is error
+# (red), warn (orange), info (blue); none is ok (green); a check that could not run is unknown (grey).
+REFRESH_SECONDS = 60  # the Health page's auto-refresh: the TTL of the cached check run (_check_run)
+STATUS_COLORS = {"error": "red", "warn": "orange", "info": "blue", "ok": "green", "unknown": "gray"}
+STATUS_ICONS = {"error": ":material/error:", "warn": ":material/warning:", "info": ":material/info:",
+                "ok": ":material/check_circle:", "unknown": ":material/help:"}
+STATUS_WORDS = {"error": "Error", "warn": "Warning", "info": "Info", "ok": "All good", "unknown": "Could not run"}
+_CELL_COLORS = {"error": "#F8D7DA", "warn": "#FFE5C2", "info": "#DCEBFA", "ok": "#D5EFDD", "unknown": "#E4E7EA",
+                "new": "#F8D7DA", "worse": "#FFE5C2", "better": "#DCEBFA", "resolved": "#D5EFDD"}
+CHART_COLORS = {"error": "#C62828", "warn": "#EF6C00", "info": "#1565C0", "ok": "#2E7D32", "unknown": "#78909C"}
+# categories that are no status (areas, job kinds): hues kept clear of the status colours
+CATEGORY_COLORS = ["#2F6F73", "#7E57C2", "#8D6E63", "#546E7A", "#827717", "#AD8A00", "#00897B"]
+
+
+def status_badge(status: str, label: str | None = None) -> None:
+    st.badge(label or STATUS_WORDS.get(status, status), color=STATUS_COLORS.get(status, "gray"),  # type: ignore[arg-type]
+             icon=STATUS_ICONS.get(status))
+
+
+def styled(df: pd.DataFrame, columns: tuple[str, ...] = ("severity", "status")) -> Any:
+    """`df` with its status-like columns coloured in the shared colour language (a pandas Styler)."""
+    subset = [c for c in columns if c in df.columns]
+    if df.empty or not subset:
+        return df
+    return df.style.map(lambda v: f"background-color: {_CELL_COLORS[v]}" if v in _CELL_COLORS else "", subset=subset)
+
+
+def hidden_if_empty(df: pd.DataFrame, *columns: str) -> dict[str, None]:
+    """Column settings that hide the `columns` of `df` holding nothing (e.g. no check failed to run)."""
+    return {c: None for c in columns if c in df.columns and df[c].isna().all()}
+
+
+def highlight_rows(df: pd.DataFrame, column: str = "drift") -> Any:
+    """`df` with the rows whose `column` is non-empty highlighted (warn colour)."""
+    if df.empty:
+        return df
+    return df.style.apply(lambda row: [f"background-color: {_CELL_COLORS['warn']}" if row[column] else ""] * len(row),
+                          axis=1)
+
+
+def tile(title: str, status: str, value: int, caption: str | None = None, page: str | None = None,
+         delta: int | None = None) -> None:
+    """A bordered tile: title, a badge in the status colour, the findings (with their change since
+    the previous run), a caption, a link to its report page."""
+    with st.container(border=True):
+        st.markdown(f"**{title}**")
+        status_badge(status)
+        st.metric("Findings", f"{value:,}", delta=delta, delta_color="inverse")
+        if caption:
+            st.caption(caption)
+        if page:
+            st.page_link(f"pages/{page}.py", label="Report", icon=":material/arrow_forward:")
+
+
+def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str) -> None:
+    st.download_button(label, df.to_csv(index=False).encode(), file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:", on_click="ignore")
+
+
+def link_column(label: str, pattern: str | None = None) -> Any:
+    """A table column of relative links (`fixes?fix=…`, `patient?q=…`); `pattern` shows the capture."""
+    return st.column_config.LinkColumn(label, display_text=pattern)
+
+
+def run_checks_now(stores: Stores, key: str) -> Any:
+    """The "Run checks now" button: runs every check afresh with its progress in a status box,
+    then forgets the cached reads built on the previous run. Returns the new run or None."""
+    if not st.button("Run checks now", key=key, type="primary", icon=":material/play_arrow:"):
+        return None
+    with st.status("Running the checks…", expanded=True) as status:
+        status.write(f"Pinging the stores, then running {check_count()} checks")
+        run = check_run(stores, fresh=True)
+        clear_monitor_cache()
+        seconds = (run.finished_at - run.started_at).total_seconds()
+        failed = sum(r.count is None for r in run.results)
+        status.write(f"{len(run.results)} checks finished in {seconds:.1f} s")
+        status.update(label=f"Checks finished in {seconds:.1f} s" + (f", {failed} could not run" if failed else ""),
+                      state="error" if failed else "complete", expanded=False)
+    return run
+
+
+def checked_caption(run: Any) -> None:
+    age = (datetime.now(UTC) - run.finished_at).total_seconds()
+    st.caption(f"Checked at {run.finished_at:%Y-%m-%d %H:%M:%S} UTC ({age:,.0f} s ago), run "
+               f"{'#' + str(run.run_id) if run.run_id else '(not saved)'}; cached for {REFRESH_SECONDS} s.")
+
+
+def _quiet(fn: Any, *args: Any) -> Any:
+    """fn(*args), or {'error': one sentence} (a store or the ops database down is shown, not raised)."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": safe_message(exc, _secrets())}
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _previous_run(key: str, stamp: str, _stores: Stores, _run: Any) -> Any:
+    from lib.reports import previous_run
+
+    return _quiet(previous_run, _stores, _run)
+
+
+def previous_run(stores: Stores, run: Any) -> dict[str, Any] | None:
+    """The history's run before `run` ({id, started_at, generated, counts}); None when there is none
+    or the ops database cannot be read."""
+    prev = _previous_run(_stores_key(stores), f"{run.run_id}:{run.started_at.isoformat()}", stores, run)
+    return None if prev is None or "error" in prev else prev
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _trends(key: str, checks: tuple[str, ...], unit: str, days: int, _stores: Stores) -> Any:
+    from lib.reports import trends as history_trends
+
+    return _quiet(lambda: history_trends(_stores, checks, unit=unit, days=days))
+
+
+def trends(stores: Stores, checks: tuple[str, ...], unit: str = "day", days: int = 42) -> pd.DataFrame | None:
+    """lib.reports.trends, cached; None when the history cannot be read."""
+    out = _trends(_stores_key(stores), tuple(checks), unit, days, stores)
+    return None if isinstance(out, dict) else out
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _sync_jobs(key: str, days: int, _stores: Stores) -> dict[str, Any]:
+    from lib import syncjobs
+
+    if _stores.core is None:
+        return {"error": "Core PostgreSQL is not configured."}
+    out = _quiet(lambda: {"failures": syncjobs.failures_by_day(_stores.core, days),
+                          "errors": syncjobs.top_errors(_stores.core)})
+    if "errors" in out:
+        out["errors"]["last_error"] = [redact(e, _stores.settings) for e in out["errors"]["last_error"]]
+    return out
+
+
+def sync_jobs(stores: Stores, days: int = 14) -> dict[str, Any]:
+    """{failures: DataFrame(day, kind, failed), errors: DataFrame(last_error, jobs, kinds, last_seen)}
+    or {error}; cached like the check run."""
+    return _sync_jobs(_stores_key(stores), days, stores)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _token_report(key: str, stamp: str, hours: int, days: int, _stores: Stores, _keys: dict[str, list[str]]) -> Any:
+    from lib import tokens
+
+    if _stores.supabase is None:
+        return {"error": "Supabase is not configured."}
+    return _quiet(lambda: tokens.report(_stores.supabase, _keys, hours=hours, days=days))
+
+
+def token_report(stores: Stores, run: Any, days: int = 7) -> dict[str, Any]:
+    """lib.tokens.report for the token checks of `run`, cached with it."""
+    keys = {r.id: r.keys for r in run.results if r.id.startswith("token.") and r.count is not None}
+    hours = stores.settings.token_expiring_hours
+    return _token_report(_stores_key(stores), run.started_at.isoformat(), hours, days, stores, keys)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _schema(key: str, name: str, _stores: Stores) -> dict[str, Any]:
+    from lib.checks.constraints import describe_schema
+    from lib.stores.postgres import PgStore
+
+    store = _stores.get(name)
+    if store is None:
+        return {"error": f"{STORE_LABELS[name]} is not configured."}
+    if not isinstance(store, PgStore):
+        return {"error": f"{STORE_LABELS[name]} is reached through its HTTP API, which offers no catalog: set "
+                         "SUPABASE_DB_URL to see its constraints and indexes."}
+    return _quiet(describe_schema, store)
+
+
+def schema(stores: Stores, name: str) -> dict[str, Any]:
+    """lib.checks.constraints.describe_schema of one store (or {error}), cached like the check run."""
+    return _schema(_stores_key(stores), name, stores)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _review_runs(key: str, _stores: Stores) -> Any:
+    from lib import review
+
+    def load() -> dict[str, Any]:
+        pair = review.default_pair(_stores)
+        return {"runs": review.pickable_runs(_stores, include=pair), "pair": pair}
+
+    return _quiet(load)
+
+
+def review_runs(stores: Stores) -> dict[str, Any]:
+    """{runs: [RunInfo] the reader may pick, newest first, pair: (before, latest)} or {error}."""
+    return _review_runs(_stores_key(stores), stores)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def _review_compare(key: str, before: int, after: int, _stores: Stores) -> Any:
+    from lib import review
+
+    return review.compare_runs(_stores, before, after)  # runs never change once saved
+
+
+def review_compare(stores: Stores, before: int, after: int) -> Any:
+    """lib.review.compare_runs, cached (saved runs never change); an error ends the page with one sentence."""
+    try:
+        return _review_compare(_stores_key(stores), before, after, stores)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _review_acks(key: str, _stores: Stores) -> Any:
+    from lib import review
+
+    return review.acknowledgements(_stores)
+
+
+def review_acks(stores: Stores) -> Any:
+    """Every acknowledgement (lib.review.acknowledgements), cached; [] with the error shown when unreadable."""
+    try:
+        return _review_acks(_stores_key(stores), stores)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
+        return []
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _weekly_trend(key: str, weeks: int, _stores: Stores) -> Any:
+    from lib import review
+
+    return review.weekly_trend(_stores, weeks)
+
+
+def weekly_trend(stores: Stores, weeks: int = 8) -> pd.DataFrame | None:
+    """lib.review.weekly_trend, cached; None with the error shown when the history cannot be read."""
+    try:
+        return _weekly_trend(_stores_key(stores), weeks, stores)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
+        return None
+
+
+def clear_monitor_cache() -> None:
+    """Forget what the monitoring pages built on the previous check run and the history."""
+    for fn in (_previous_run, _trends, _sync_jobs, _token_report, _schema, _review_runs, _weekly_trend):
+        fn.clear()
+
+
+def clear_acks_cache() -> None:
+    _review_acks.clear()
+
+
+# ---------------------------------------------------------------------- patient lookup (the Patient page)
+@st.cache_data(ttl=30, max_entries=200, show_spinner="Looking in every store…")
+def _patient_search(key: str, query: str, _stores: Stores) -> Any:
+    from lib.patient import search
+
+    return search(_stores, query)
+
+
+def patient_search(stores: Stores, query: str) -> Any:
+    """lib.patient.search: the query resolved to Firebase UIDs in every store at once, cached 30 s.
+    A store that is down is in the result's `down`; anything else ends the page with one sentence."""
+    try:
+        return _patient_search(_stores_key(stores), query, stores)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@st.cache_data(ttl=30, max_entries=200, show_spinner="Reading the patient from every store…")
+def _patient_view(key: str, uid: str, down: tuple[tuple[str, str], ...], _stores: Stores) -> Any:
+    from lib.patient import load
+
+    return load(_stores, [uid], dict(down))[0]
+
+
+def patient_view(stores: Stores, uid: str, down: dict[str, str] | None = None) -> Any:
+    """lib.patient.load of one Firebase UID (a PatientView), cached 30 s; `down`: the parts the
+    search found down (not asked again)."""
+    try:
+        return _patient_view(_stores_key(stores), uid, tuple(sorted((down or {}).items())), stores)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+def clear_patient_cache() -> None:
+    _patient_search.clear()
+    _patient_view.clear()
+
+
+# ---------------------------------------------------------------------- fixes (the Fixes page) and roles
+ROLE_STATE = "healbridge.role"
+REPORT_PAGES = {"constraints": "constraints", "duplicates": "duplicates", "orphans": "duplicates",
+                "tokens": "tokens", "sync": "checks"}
+
+
+def _keep_role() -> None:
+    st.session_state[ROLE_STATE] = st.session_state["_healbridge_role_widget"]
+
+
+def role_picker() -> Any:
+    """The reader as lib.fixes.Actor. Until login exists: in the demo, a role picked in the sidebar
+    (support / oncall / admin, kept in st.session_state, default support) and said under the demo
+    banner; outside the demo, the server's HEALBRIDGE_ROLE (default support). The runner itself
+    refuses an apply by the wrong role: this only says who is asking."""
+    from lib.fixes import APPLY_ROLES, ROLES, Actor
+
+    settings = get_settings()
+    if settings.demo:
+        role = st.session_state.setdefault(ROLE_STATE, "support")
+        st.sidebar.selectbox(
+            "Demo role", ROLES, index=ROLES.index(role) if role in ROLES else 0, key="_healbridge_role_widget",
+            on_change=_keep_role, help="The demo has no login: pick the role to act in. Applying a fix needs "
+            "oncall or admin; support may look and plan.")
+        role = st.session_state[ROLE_STATE]
+        who = "demo reader"
+        st.caption(f"Acting as the {who} with the role **{role}**"
+                   + ("" if role in APPLY_ROLES else " (plan only)") + "; change it in the sidebar.")
+    else:
+        raw = os.environ.get("HEALBRIDGE_ROLE", "support").strip().lower()
+        role, who = (raw if raw in ROLES else "support"), "web"
+    return Actor(who, role)
+
+
+def report_link(check_or_key: str) -> str:
+    """The relative URL of the report page of a check id (or of a constraint key: Constraints)."""
+    from lib.checks.ids import BY_ID
+
+    info = BY_ID.get(check_or_key)
+    return REPORT_PAGES.get(info.area, "checks") if info else "constraints"
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner="Checking which fixes are needed…")
+def _fix_status(key: str, _stores: Stores) -> Any:
+    from lib import fixes
+
+    return _quiet(fixes.status, _stores)
+
+
+def fix_status(stores: Stores) -> Any:
+    """lib.fixes.status (needed now, blocked by what), cached like the check run; or {error}."""
+    return _fix_status(_stores_key(stores), stores)
+
+
+def fixes_frame(status: list[Any]) -> pd.DataFrame:
+    """One row a fix, for the overview table: link, store, needed, its checks' counts, blockers."""
+    rows = []
+    for s in status:
+        blocked = ", ".join(f"{k} = {v}" for k, v in s.blocked.items())
+        rows.append({
+            "fix": f"fixes?fix={s.fix.id}",
+            "title": s.fix.title,
+            "store": ", ".join(s.fix.stores),
+            "needed": "?" if s.needed is None else ("yes" if s.needed else "no"),
+            "counts": ", ".join(f"{k} = {v}" for k, v in s.counts.items()),
+            "blocked by": blocked or ("—" if not s.error else redact(s.error)),
+            "report": report_link(next(iter(s.blocked))) if s.blocked else None,
+            "reviewed": "yes" if s.fix.is_reviewed else "NO",
+        })
+    return pd.DataFrame(rows, columns=["fix", "title", "store", "needed", "counts", "blocked by", "report", "reviewed"])
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _fix_audit(key: str, fix: str | None, limit: int, _stores: Stores) -> Any:
+    from lib import fixes
+
+    def frame() -> pd.DataFrame:
+        rows = fixes.audit_log(_stores, fix=fix, limit=limit)
+        cols = ["id", "at", "who", "role", "fix", "action", "outcome", "rows", "reason", "duration_ms", "checksum"]
+        return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+
+    return _quiet(frame)
+
+
+def fix_audit(stores: Stores, fix: str | None = None, limit: int = 100) -> Any:
+    """The audit log (newest first) as a DataFrame, or {error}; cached 10 s."""
+    return _fix_audit(_stores_key(stores), fix, limit, stores)
+
+
+def clear_fix_cache() -> None:
+    """After an apply: the fixes' status, the audit log, and every read built on the old data."""
+    _fix_status.clear()
+    _fix_audit.clear()
+    clear_check_cache()
+    clear_monitor_cache()
+
+
+def fix_card(s: Any) -> None:
+    """What a fix does, its risk, whether it is needed and what blocks it (linked to the report)."""
+    f = s.fix
+    st.subheader(f.title)
+    st.markdown(f"`{f.id}` on **{', '.join(STORE_LABELS[x] for x in f.stores)}**. {f.what}")
+    st.caption(f"Risk: {f.risk}")
+    if s.error:
+        st.error(redact(s.error))
+    elif s.needed:
+        st.warning("Needed now: " + (", ".join(f"{k} = {v}" for k, v in s.counts.items()) or "its post-condition "
+                                     "does not hold"), icon=":material/build:")
+    else:
+        st.success("Nothing to do now: its verification already holds.", icon=":material/check_circle:")
+    for k, v in s.blocked.items():
+        st.error(f"Blocked by [{k} = {v}]({report_link(k)}): fix that first.", icon=":material/block:")
+    if not f.is_reviewed:
+        st.error("This file is not the reviewed one (checksum): the runner refuses it.", icon=":material/gpp_bad:")
+    with st.expander(f"The reviewed SQL ({f.checksum[:19]}…)"):
+        st.code(f.file.text, language="sql")
+
+
+def show_fix_result(r: Any) -> None:
+    """A plan's or an apply's result: outcome, rows, counts before and after, each step's rows."""
+    label = f"{r.action.capitalize()} of {r.fix}: {r.outcome} ({r.rows} rows, {r.duration_ms:,.0f} ms, audit #{r.audit_id})"
+    if r.refused or r.error:
+        st.error(redact(label), icon=":material/block:")
+    elif r.applied:
+        st.success(label, icon=":material/check_circle:")
+    else:
+        st.info(label, icon=":material/info:")
+    keys = list(dict.fromkeys([*r.before, *r.after, *r.verify]))
+    if keys:
+        counts = pd.DataFrame([{"check": k, "before": r.before.get(k, (r.verify.get(k) or {}).get("before")),
+                                "after": r.after.get(k, (r.verify.get(k) or {}).get("after"))} for k in keys])
+        counts["before"] = counts["before"].astype("Int64")
+        counts["after"] = counts["after"].astype("Int64")
+        st.dataframe(counts, hide_index=True, width="stretch")
+    if r.also_affects:
+        st.caption("May also move (checks across stores, not counted inside the transaction): "
+                   + ", ".join(r.also_affects))
+    for v in r.violations:
+        st.warning(f"{v.key}: {v.count} rows violate it ({v.definition}), e.g. {', '.join(v.sample[:5])}")
+    for step in r.steps:
+        rows = "—" if step.rows is None else f"{step.rows:,} rows"
+        st.markdown(f"**{step.title}** ({STORE_LABELS.get(step.store, step.store)}): {rows}")
+        if step.sample:
+            st.dataframe(pd.DataFrame(step.sample), hide_index=True, width="stretch")
+
+
+def _close_fix_dialog() -> None:
+    st.session_state.pop("fixes.dialog", None)
+
+
+@st.dialog("Apply a fix", width="large", on_dismiss=_close_fix_dialog)
+def apply_dialog(stores: Stores, actor: Any, fix_id: str) -> None:
+    """Type the fix id and the planned row count back, give a reason; the runner does the rest
+    (role, checksum, lock, precondition, verification, the same row count, audit)."""
+    last = st.session_state.get("fixes.result")
+    planned = last.rows if last is not None and last.fix == fix_id and last.action == "plan" else None
+    st.markdown(f"Applying **{fix_id}** as **{actor.role}** changes the store in one transaction." + (
+        f" The plan touched **{planned}** rows." if planned is not None else " Plan it first to see the rows."))
+    typed_id = st.text_input("Type the fix id", key="fixes.confirm_id")
+    typed_rows = st.text_input("Type the row count of the plan", key="fixes.confirm_rows")
+    reason = st.text_area("Reason (kept in the audit log)", key="fixes.reason")
+    if st.button("Apply now", type="primary", key="fixes.confirm", icon=":material/build:"):
+        if typed_id.strip() != fix_id:
+            st.error(f"Type {fix_id} exactly to confirm.")
+        elif not typed_rows.strip().isdigit():
+            st.error("Type the row count as a whole number.")
+        elif planned is not None and int(typed_rows) != planned:
+            st.error(f"The plan touched {planned} rows, not {typed_rows}.")
+        elif not reason.strip():
+            st.error("Give a reason: it goes to the audit log.")
+        else:
+            from lib import fixes
+
+            try:
+                result = fixes.apply(stores, fix_id, actor, reason, expect_rows=int(typed_rows))
+            except Exception as exc:  # noqa: BLE001
+                _fail(exc)
+            st.session_state["fixes.result"] = result
+            _close_fix_dialog()
+            clear_fix_cache()
+            st.rerun()
+
+
+def fix_plan(stores: Stores, actor: Any, fix_id: str) -> Any:
+    """Plan a fix now (lib.fixes.plan); an error ends the page with one sentence."""
+    from lib import fixes
+
+    try:
+        result = fixes.plan(stores, fix_id, actor)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    _fix_audit.clear()
+    return result

@@ -2,6 +2,9 @@
 --         weekly review). Created on first use; safe to run again.
 -- store:  ops
 -- params: none
+
+-- one process at a time creates the schema (CREATE ... IF NOT EXISTS alone races between processes)
+SELECT pg_advisory_xact_lock(hashtext('healbridge-ops ops schema'));
 CREATE TABLE IF NOT EXISTS check_runs (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     started_at  timestamptz NOT NULL,
@@ -23,3 +26,35 @@ CREATE TABLE IF NOT EXISTS check_results (
 );
 CREATE INDEX IF NOT EXISTS check_results_check_id_idx ON check_results (check_id, run_id);
 CREATE INDEX IF NOT EXISTS check_runs_started_at_idx ON check_runs (started_at);
+-- The weekly review's acknowledgements: a finding (finding_key) or a whole check (finding_key
+-- null) someone has seen, with a comment, until expires_at. Never deleted: ending one sets ended_at.
+CREATE TABLE IF NOT EXISTS acknowledgements (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    check_id    text NOT NULL,
+    finding_key text,
+    comment     text NOT NULL CHECK (btrim(comment) <> ''),
+    expires_at  timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text NOT NULL DEFAULT '',
+    ended_at    timestamptz,
+    ended_by    text
+);
+CREATE INDEX IF NOT EXISTS acknowledgements_check_id_idx ON acknowledgements (check_id, expires_at);
+-- The fix runner's audit log (lib.fixes): every plan and apply attempt, refusals included: who,
+-- in which role, when, which fix and reviewed checksum, what happened, rows, reason, duration.
+CREATE TABLE IF NOT EXISTS fix_audit (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at           timestamptz NOT NULL DEFAULT now(),
+    who          text NOT NULL,
+    role         text NOT NULL,
+    fix          text NOT NULL,
+    checksum     text,
+    action       text NOT NULL,
+    stores       text,
+    rows_touched integer,
+    outcome      text NOT NULL,
+    reason       text,
+    duration_ms  real,
+    detail       jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX IF NOT EXISTS fix_audit_fix_idx ON fix_audit (fix, id);

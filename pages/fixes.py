@@ -1,0 +1,51 @@
+"""Fixes: every vetted fix, whether it is needed now and what blocks it; plan, apply, the audit log."""
+
+import streamlit as st
+
+from lib import web
+from lib.fixes import APPLY_ROLES
+
+web.page_header("Fixes", "Reviewed SQL files run by one runner: plan (rolled back), apply (one transaction, "
+                "verified), every attempt in the audit log. `?fix=<id>` opens one.")
+actor = web.role_picker()
+stores = web.get_stores()
+
+status = web.fix_status(stores)
+if isinstance(status, dict):
+    st.error(status["error"])
+    st.stop()
+st.dataframe(web.fixes_frame(status), hide_index=True, width="stretch", column_config={
+    "fix": web.link_column("Fix", r"fixes\?fix=(.*)"),
+    "report": web.link_column("Report"),
+})
+
+ids = [s.fix.id for s in status]
+wanted = st.query_params.get("fix")
+choice = st.selectbox("Fix", ids, index=ids.index(wanted) if wanted in ids else 0, key="fixes.choice",
+                      format_func=lambda i: f"{i} — {next(s.fix.title for s in status if s.fix.id == i)}")
+st.query_params["fix"] = choice
+current = next(s for s in status if s.fix.id == choice)
+web.fix_card(current)
+
+can_apply = actor.role in APPLY_ROLES
+left, right, _ = st.columns([1, 1, 4])
+if left.button("Plan", key="fixes.plan", icon=":material/science:", help="Run it in a transaction that is rolled back"):
+    st.session_state["fixes.result"] = web.fix_plan(stores, actor, choice)
+right.button("Apply…", key="fixes.apply", type="primary", icon=":material/build:", disabled=not can_apply,
+             on_click=lambda: st.session_state.update({"fixes.dialog": choice}),
+             help="Needs the oncall or admin role" if not can_apply else "Asks for a typed confirmation and a reason")
+if not can_apply:
+    st.caption(f"The role {actor.role} may plan, not apply (the runner refuses it too).")
+if st.session_state.get("fixes.dialog") == choice:
+    web.apply_dialog(stores, actor, choice)
+
+result = st.session_state.get("fixes.result")
+if result is not None and result.fix == choice:
+    web.show_fix_result(result)
+
+st.subheader("Audit log")
+audit = web.fix_audit(stores)
+if isinstance(audit, dict):
+    st.error(audit["error"])
+else:
+    st.dataframe(audit, hide_index=True, width="stretch")

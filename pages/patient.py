@@ -1,0 +1,94 @@
+"""Patient: one search box, one patient, every store (Firebase Auth, Firestore, core, Supabase)."""
+
+import streamlit as st
+
+from lib import patient, web
+
+web.page_header("Patient", "Find a patient by Firebase UID, email, phone, core user or patient id, or name: "
+                "the patient in every store side by side, their data across the sync points, their findings.")
+stores = web.get_stores()
+
+if "patient_q" not in st.session_state:  # a link such as patient?q=<uid> fills the box
+    st.session_state["patient_q"] = st.query_params.get("q", "")
+
+
+def _remember() -> None:
+    st.query_params["q"] = st.session_state["patient_q"]
+
+
+box, refresh = st.columns([6, 1], vertical_alignment="bottom")
+query = box.text_input("Search", key="patient_q", on_change=_remember,
+                       placeholder="Firebase UID, email, phone, core user or patient id, or part of a name")
+if refresh.button("Refresh", key="patient_refresh", icon=":material/refresh:"):
+    web.clear_patient_cache()
+if not query.strip():
+    st.info("Type a Firebase UID, an email, a phone number (any format), a core user or patient id, or part of a name.")
+    st.stop()
+
+found = web.patient_search(stores, query)
+for part, err in found.down.items():
+    st.error(f"{patient.PART_LABELS[part]} is down: {web.redact(err)}", icon=":material/cancel:")
+if found.message:
+    st.info(found.message[0].upper() + found.message[1:] + ".", icon=":material/person_search:")
+    st.stop()
+
+uid = found.uids[0]
+if len(found.candidates) > 1:
+    more = f" (the first {patient.MAX_MATCHES}: type more of the name)" if found.truncated else ""
+    st.markdown(f"**{len(found.candidates)} patients match**{more}")
+    st.dataframe(patient.candidates_frame(found).assign(open=[f"patient?q={u}" for u in found.uids]),
+                 hide_index=True, width="stretch", column_config={"open": web.link_column("Open", r"q=(.*)$")})
+    by_label = {f"{c.name or '(no name)'} · {c.email or '—'} · {c.uid}": c.uid for c in found.candidates}
+    picked = st.selectbox("Patient", list(by_label), index=None, key="patient_pick", placeholder="Pick a patient")
+    if picked is None:
+        st.stop()
+    uid = by_label[picked]
+
+view = web.patient_view(stores, uid, found.down)
+st.subheader(view.name or uid)
+st.caption(f"Firebase UID `{uid}` · link to this patient: `patient?q={uid}` · searched every store in {found.ms:,.0f} ms")
+
+for col, part in zip(st.columns(len(patient.PARTS)), patient.PARTS, strict=True):
+    with col, st.container(border=True):
+        st.markdown(f"**{patient.PART_LABELS[part]}**")
+        state = view.state(part)
+        if state == "present":
+            st.success("Present", icon=":material/check_circle:")
+        elif state == "missing":
+            st.error("Missing", icon=":material/person_off:")
+        else:
+            st.warning(f"Down: {web.redact(view.down[part])}", icon=":material/cloud_off:")
+        if part == "supabase" and len(view.supabase_users) > 1:
+            st.caption("; ".join(f"{u['id'][:8]}…: {u['state']}" for u in view.supabase_users))
+
+st.markdown("**Side by side** (values that differ after the comparison rules are highlighted)")
+st.dataframe(patient.comparison_styler(view), width="stretch")
+
+st.markdown("**Findings about this patient**")
+findings = patient.findings_frame(view)
+if findings.empty and view.down:
+    st.info("No finding in the stores that answered (" + ", ".join(patient.PART_LABELS[p] for p in view.down)
+            + " down).", icon=":material/help:")
+elif findings.empty:
+    st.success("No check finds anything about this patient.", icon=":material/verified:")
+else:
+    st.dataframe(web.styled(findings), hide_index=True, width="stretch",
+                 column_config={"fix": web.link_column("Fix", r"fix=(.*)$")})
+
+SECTIONS = {"documents": "Documents", "medications": "Medications", "prescriptions": "Prescriptions",
+            "connections": "Connections & tokens", "appointments": "Appointments", "session_notes": "Session notes",
+            "sync_jobs": "Sync jobs", "supabase_users": "Supabase users"}
+for tab, (section, title) in zip(st.tabs([f"{t} ({len(getattr(view, s))})" for s, t in SECTIONS.items()]),
+                                 SECTIONS.items(), strict=True):
+    with tab:
+        if section == "sync_jobs" and (fig := patient.jobs_figure(view)) is not None:
+            st.plotly_chart(fig, width="stretch", key="patient_jobs_chart")
+            for job in patient.job_errors_frame(view).head(20).itertuples():
+                st.caption(f"Job #{job.job} · {job.kind} · {job.status} · {job.attempts} attempts · {job.updated_at}")
+                st.code(job.error or "", language=None, wrap_lines=True)
+        frame = patient.section_frame(view, section)
+        if frame.empty:
+            st.caption(f"No {title.lower()}.")
+        else:
+            st.dataframe(frame, hide_index=True, width="stretch",
+                         column_config={"last_error": st.column_config.TextColumn("last_error", width="large")})

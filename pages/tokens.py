@@ -1,0 +1,49 @@
+"""Tokens: the patient-doctor sharing tokens of Supabase (seed 000), by state and by expiry."""
+
+import plotly.express as px
+import streamlit as st
+
+from lib import web
+from lib.checks.ids import BY_ID
+
+web.page_header("Tokens", "The patient-doctor connection tokens: which are live, expired, expiring or never used. "
+                "The token values themselves are never shown.")
+stores = web.get_stores()
+run = web.check_run(stores)
+web.checked_caption(run)
+rep = web.token_report(stores, run)
+if "error" in rep:
+    st.error(rep["error"], icon=web.STATUS_ICONS["error"])
+    st.stop()
+
+by_id = run.by_id()
+if all(by_id[c].count == 0 for c in ("token.expired_active", "token.expiring_soon", "token.unused_expired")):
+    st.success("All good: no expired token is still active, none expires soon, none expired unused.",
+               icon=web.STATUS_ICONS["ok"])
+st.caption(f"{rep['total']:,} connections, {rep['inactive']:,} of them inactive.")
+for col, s in zip(st.columns(3) + st.columns(3), rep["states"], strict=True):
+    n = rep["counts"][s.id]
+    status = "unknown" if n is None else (BY_ID[s.check].severity if s.check and n else "ok" if s.check else "")
+    with col, st.container(border=True):
+        st.metric(s.label, "—" if n is None else f"{n:,}", help=s.help + (f" (check {s.check})" if s.check else ""))
+        if status:
+            web.status_badge(status, s.check)
+
+timeline = rep["timeline"]
+if timeline.empty:
+    st.info("No active token expires between 30 days ago and 60 days ahead.")
+else:
+    fig = px.bar(timeline, x="day", y="tokens", color="state", title="Active tokens by day of expiry",
+                 labels={"day": "Expiry day (UTC)", "tokens": "Active tokens", "state": "State"},
+                 color_discrete_map={"expired, still active": web.CHART_COLORS["error"], "valid": web.CHART_COLORS["ok"]})
+    fig.add_vline(x=run.started_at, line_dash="dash", line_color="#555", annotation_text="now")
+    st.plotly_chart(fig, key="token_timeline")
+
+for tab, s in zip(st.tabs([s.label for s in rep["states"]]), rep["states"], strict=True):
+    rows = rep["rows"][s.id]
+    with tab:
+        st.caption(s.help + (f"; the keys of {s.check} in the check run." if s.check else "."))
+        st.dataframe(rows.head(500), hide_index=True, width="stretch", key=f"tokens_{s.id}")
+        if (rep["counts"][s.id] or 0) > 500:
+            st.caption(f"The first 500 of {rep['counts'][s.id]:,} rows here; the CSV holds {len(rows):,}.")
+        web.csv_download("CSV", rows, f"tokens_{s.id}.csv", key=f"tokens_csv_{s.id}")

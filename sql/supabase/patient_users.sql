@@ -1,0 +1,12 @@
+-- what:   every Supabase auth user (live and deleted) whose metadata firebase_uid is one of :uids,
+--         oldest first: the oldest live one is the patient's, the others are flagged
+-- store:  supabase
+-- params: :uids (text[]); served by the index on (raw_user_meta_data ->> 'firebase_uid')
+SELECT id::text AS id,
+       raw_user_meta_data ->> 'firebase_uid' AS firebase_uid,
+       raw_user_meta_data ->> 'postgres_id' AS postgres_id,
+       raw_user_meta_data ->> 'name' AS name,
+       email, phone, created_at, updated_at, last_sign_in_at, deleted_at, banned_until
+FROM auth.users
+WHERE raw_user_meta_data ->> 'firebase_uid' = ANY(CAST(:uids AS text[]))
+ORDER BY created_at, id

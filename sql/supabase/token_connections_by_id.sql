@@ -1,0 +1,8 @@
+-- what:   the connections a token check found, by id (never the token itself), soonest expiry first
+-- store:  supabase
+-- params: :ids (text[]) connection ids
+SELECT id::text AS id, patient_firebase_uid, doctor_firebase_uid, is_active, token_expires_at,
+       created_at, used_at
+FROM public.patient_doctor_connections
+WHERE id = ANY(CAST(:ids AS uuid[]))
+ORDER BY token_expires_at, id
