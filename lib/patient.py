@@ -33,7 +33,7 @@ from lib.checks.sync import DRIFT_STORES, drift_key, drift_rows
 from lib.errors import StoreUnavailable, safe_message
 from lib.sqlfiles import load as load_sql
 from lib.stores import Stores
-from lib.stores.firebase import PROFILE_FIELDS, PROFILES, FirebaseStore, _firebase_error
+from lib.stores.firebase import PROFILE_FIELDS, FirebaseStore
 from lib.stores.postgres import PgStore
 
 NOT_FOUND = "not found in any store"
@@ -42,8 +42,6 @@ MIN_CHARS = 2
 MAX_CHARS = 320  # no identifier is longer (an email is at most 254)
 MAX_MATCHES = 50  # a name fragment lists at most this many patients
 JOBS_LIMIT = 2000
-FIRESTORE_TIMEOUT_S = 5.0  # a Firestore read: each attempt, and transient errors retried for at most…
-FIRESTORE_RETRY_S = 3.0  # …this long (the client's default retries a dead emulator for minutes)
 
 # The four places a patient lives (the drift check's order).
 PARTS: tuple[str, ...] = DRIFT_STORES  # firebase_auth, firestore, core, supabase
@@ -153,44 +151,6 @@ def _q(conn: Connection, name: str, **params: Any) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(text(load_sql(name).text), params)]
 
 
-def _firestore_retry() -> Any:
-    from google.api_core.retry import Retry, if_transient_error
-
-    return Retry(predicate=if_transient_error, initial=0.1, maximum=1.0, multiplier=2.0, timeout=FIRESTORE_RETRY_S)
-
-
-def _get_profiles(fb: FirebaseStore, uids: list[str]) -> dict[str, dict[str, Any]]:
-    """`patients/{uid}` documents in one batched read (FirebaseStore.get_profiles with a bounded retry)."""
-    refs = [fb.db.collection(PROFILES).document(u) for u in uids]
-
-    def read() -> dict[str, dict[str, Any]]:
-        snaps = fb.db.get_all(refs, retry=_firestore_retry(), timeout=FIRESTORE_TIMEOUT_S)
-        return {snap.id: snap.to_dict() or {} for snap in snaps if snap.exists}
-
-    out: dict[str, dict[str, Any]] = _firestore_call(read)
-    return out
-
-
-def _firestore_call(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except StoreUnavailable:
-        raise
-    except Exception as exc:
-        raise _firebase_error("firestore", exc) from exc
-
-
-def _auth_call(fn: Callable[[], Any]) -> Any:
-    from firebase_admin import auth
-
-    try:
-        return fn()
-    except (auth.UserNotFoundError, ValueError):  # not there, or not a valid identifier for Auth
-        return None
-    except Exception as exc:
-        raise _firebase_error("auth", exc) from exc
-
-
 # ---------------------------------------------------------------------- search: query -> Firebase UIDs
 @dataclass
 class Candidate:
@@ -292,34 +252,24 @@ def _supabase_resolve(stores: Stores, q: Query) -> tuple[list[Hit], list[str]]:
 
 
 def _auth_resolve(stores: Stores, q: Query) -> tuple[list[Hit], list[str]]:
-    from firebase_admin import auth
-
     fb = _fb(stores, "firebase_auth")
-    hits: list[Hit] = []
-    users: list[Any] = []
+    users: list[dict[str, Any] | None] = []
     if q.kind == "uid" or q.also_uid:
-        res = _auth_call(lambda: fb.auth.get_users([auth.UidIdentifier(q.text)]))
-        users.extend(res.users if res is not None else [])
+        users.append(fb.find_user("uid", q.text))
     if q.kind == "email":
-        users.append(_auth_call(lambda: fb.auth.get_user_by_email(q.value)))
+        users.append(fb.find_user("email", q.value))
     elif q.kind == "phone" and q.value.startswith("+"):
-        users.append(_auth_call(lambda: fb.auth.get_user_by_phone_number(q.value)))
+        users.append(fb.find_user("phone", q.value))
     how = {"uid": "Firebase Auth user by UID", "email": "Firebase Auth user by email",
            "phone": "Firebase Auth user by phone", "name": "Firebase Auth user by UID"}[q.kind]
-    for u in users:
-        if u is not None:
-            hits.append((u.uid, how, u.display_name, u.email))
-    return hits, []
+    return [(u["uid"], how, u["display_name"], u["email"]) for u in users if u is not None], []
 
 
 def _firestore_resolve(stores: Stores, q: Query) -> tuple[list[Hit], list[str]]:
-    from google.cloud.firestore_v1.base_query import FieldFilter
-
     fb = _fb(stores, "firestore")
-    coll = fb.db.collection(PROFILES)
     hits: list[Hit] = []
     if q.kind == "uid" or q.also_uid:
-        for uid, doc in _get_profiles(fb, [q.text]).items():
+        for uid, doc in fb.get_profiles([q.text]).items():
             hits.append((uid, "Firestore profile by document id", doc.get("full_name"), doc.get("email")))
     filters: list[tuple[str, str, Any]] = []
     if q.kind == "email":
@@ -329,13 +279,8 @@ def _firestore_resolve(stores: Stores, q: Query) -> tuple[list[Hit], list[str]]:
     elif q.kind == "id":
         filters.append(("postgres_user_id", "==", q.value))
     for fld, op, val in filters:
-        def run(fld: str = fld, op: str = op, val: Any = val) -> list[Any]:
-            query = coll.where(filter=FieldFilter(fld, op, val)).select(["full_name", "email"]).limit(MAX_MATCHES)
-            return list(query.get(retry=_firestore_retry(), timeout=FIRESTORE_TIMEOUT_S))
-
-        for snap in _firestore_call(run):
-            doc = snap.to_dict() or {}
-            hits.append((snap.id, f"Firestore profile by {fld}", doc.get("full_name"), doc.get("email")))
+        for uid, doc in fb.find_profiles(fld, op, val, limit=MAX_MATCHES).items():
+            hits.append((uid, f"Firestore profile by {fld}", doc.get("full_name"), doc.get("email")))
     return hits, []
 
 
@@ -521,7 +466,7 @@ def _firebase_users(stores: Stores, uids: list[str]) -> dict[str, dict[str, Any]
 
 def _firestore_profiles(stores: Stores, uids: list[str]) -> dict[str, dict[str, Any]]:
     """Each profile with the known fields first, then whatever else the document holds."""
-    docs = _get_profiles(_fb(stores, "firestore"), uids)
+    docs = _fb(stores, "firestore").get_profiles(uids)
     return {uid: {k: doc[k] for k in PROFILE_FIELDS if k in doc} | doc for uid, doc in docs.items()}
 
 

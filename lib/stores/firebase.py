@@ -21,6 +21,7 @@ import pandas as pd
 import requests
 from firebase_admin import auth, credentials
 from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry, if_transient_error
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore as gfirestore
 
@@ -33,7 +34,14 @@ WRITE_BATCH = 500  # Firestore batch limit
 USER_COLUMNS = ["uid", "email", "phone", "display_name", "role", "disabled", "email_verified"]
 PROFILE_FIELDS = ["full_name", "email", "phone", "date_of_birth", "postgres_user_id", "updated_at"]
 
+FIRESTORE_TIMEOUT_S = 5.0  # one Firestore read attempt; transient errors are retried for at most…
+FIRESTORE_RETRY_S = 3.0  # …this long (the client's default retries a dead emulator for minutes)
+
 _env_lock = threading.Lock()
+
+
+def _bounded_retry() -> Retry:
+    return Retry(predicate=if_transient_error, initial=0.1, maximum=1.0, multiplier=2.0, timeout=FIRESTORE_RETRY_S)
 
 
 @contextmanager
@@ -157,6 +165,17 @@ class FirebaseStore:
             raise _firebase_error("auth", exc) from exc
         return out
 
+    def find_user(self, kind: str, value: str) -> dict[str, Any] | None:
+        """One Auth user by "uid", "email" or "phone" (E.164); None when there is none."""
+        lookups = {"uid": self.auth.get_user, "email": self.auth.get_user_by_email,
+                   "phone": self.auth.get_user_by_phone_number}
+        try:
+            return _user_row(lookups[kind](value))
+        except (auth.UserNotFoundError, ValueError):  # not there, or not a valid identifier for Auth
+            return None
+        except Exception as exc:
+            raise _firebase_error("auth", exc) from exc
+
     def import_users(self, records: list[auth.ImportUserRecord]) -> None:
         try:
             for i in range(0, len(records), AUTH_PAGE):
@@ -199,15 +218,27 @@ class FirebaseStore:
         return pd.DataFrame(list(self.iter_profiles(fields)), columns=cols)
 
     def get_profiles(self, uids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """`patients/{uid}` documents in one batched read (bounded retries: a dead store fails fast)."""
         refs = [self.db.collection(PROFILES).document(u) for u in uids]
         out: dict[str, dict[str, Any]] = {}
         try:
-            for snap in self.db.get_all(refs, timeout=self.timeout_s):
+            for snap in self.db.get_all(refs, retry=_bounded_retry(), timeout=FIRESTORE_TIMEOUT_S):
                 if snap.exists:
                     out[snap.id] = snap.to_dict() or {}
         except Exception as exc:
             raise _firebase_error("firestore", exc) from exc
         return out
+
+    def find_profiles(self, field: str, op: str, value: Any, limit: int = 50) -> dict[str, dict[str, Any]]:
+        """Profiles whose `field` matches (`op` is a Firestore operator: "==", "in"), at most `limit`."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self.db.collection(PROFILES).where(filter=FieldFilter(field, op, value)).limit(limit)
+        try:
+            snaps = query.get(retry=_bounded_retry(), timeout=FIRESTORE_TIMEOUT_S)
+        except Exception as exc:
+            raise _firebase_error("firestore", exc) from exc
+        return {snap.id: snap.to_dict() or {} for snap in snaps}
 
     def count_profiles(self) -> int:
         try:
