@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from lib import web
+
 st.set_page_config(page_title="HealBridge Ops", page_icon=":material/monitor_heart:", layout="wide")
 
 PAGES = {
@@ -21,7 +23,11 @@ PAGES = {
     ],
     "Review": [
         st.Page("pages/review.py", title="Weekly review", icon=":material/event_note:", url_path="review"),
+        st.Page("pages/audit.py", title="Audit", icon=":material/policy:", url_path="audit"),
     ],
 }
 
+# Outside the demo nobody gets past this without signing in with a role (lib.web.gate shows the
+# sign-in page and stops); in the demo it draws the role picker.
+web.gate()
 st.navigation(PAGES).run()

@@ -19,9 +19,14 @@ from lib.config import load_settings
 from lib.errors import OpsError, safe_message
 
 
+def _one_line(text: str) -> str:
+    """`text` as one printable line: what a person typed may hold new lines or control characters."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: {_one_line(message)} (see --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -138,7 +143,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         rows = [[f["check"], f["severity"], f["count"] if f["count"] is not None else "—",
                  f.get("error") or ", ".join(f["sample"][:3])[:80]] for f in doc["findings"]]
         print(_table(rows, ["check", "severity", "count", "sample / error"]))
-    return exit_status(run)
+    code = exit_status(run)
+    failed = [r for r in run.results if r.count is None]
+    if code == 2 and failed:  # the why, as one sentence on standard error (the details are on standard output)
+        print(f"error: {len(failed)} check(s) could not run ({failed[0].id}: {' '.join((failed[0].error or 'no count').split())}).",
+              file=sys.stderr)
+    return code
 
 
 def cmd_patient(args: argparse.Namespace) -> int:
@@ -279,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except OpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted.", file=sys.stderr)

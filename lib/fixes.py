@@ -653,6 +653,15 @@ def _attempt(stores: Stores, fix_id: str, actor: Actor, action: str, reason: str
         _audit_finish(stores, r)
     except Exception as exc:  # noqa: BLE001 - the attempt stands; say the record is incomplete
         r.audit_error = f"the audit record {r.audit_id} could not be completed: {safe_message(exc, secrets)}"
+    try:  # the access audit log (lib.audit, append-only) has one event per attempt as well
+        from lib import audit
+
+        audit.record(stores, actor, f"fix.{action}", target=r.fix, reason=r.reason, detail={
+            "fix_audit_id": r.audit_id, "outcome": r.outcome, "rows": r.rows, "applied": r.applied,
+            "checksum": r.checksum})
+    except Exception as exc:  # noqa: BLE001 - the fix_audit record stands; say this one is missing
+        r.audit_error = (r.audit_error + "; " if r.audit_error else "") + (
+            f"the access audit event could not be written: {safe_message(exc, secrets)}")
     if load_error is not None and isinstance(load_error, NotFound):
         raise load_error
     return r

@@ -973,9 +973,10 @@ def jobs_figure(view: PatientView) -> Any:
                       color_discrete_map=JOB_COLORS, hover_name="job",
                       hover_data={"entity_id": True, "attempts": True, "source": True, "target": True,
                                   "error": True, "end": False, "updated_at": True})
-    fig.update_layout(height=120 + 40 * df["kind"].nunique(), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      legend_title_text="status")
-    fig.update_yaxes(title=None)
+    fig.update_layout(height=160 + 40 * df["kind"].nunique(), margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend_title_text="Status", title="Sync jobs of this patient, created to last attempt")
+    fig.update_yaxes(title="Kind")
+    fig.update_xaxes(title="Time (UTC)")
     return fig
 
 

@@ -95,8 +95,29 @@ def settings_key(settings: Settings) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
+def _where_key(settings: Settings, where: list[str]) -> str:
+    """settings_key plus where the stores listen: in the demo an emulator that restarts comes back
+    on another port, and whatever was cached for the old address must not be used again."""
+    return settings_key(settings) + "-" + hashlib.sha256("|".join(where).encode()).hexdigest()[:12]
+
+
+def _demo_where(settings: Settings) -> list[str]:
+    """Where the demo stores listen now (demo.json); [] outside the demo."""
+    if not settings.demo:
+        return []
+    from lib.demo.services import DemoServices
+
+    services = DemoServices(settings)
+    uris = services.state.raw.get("postgres", {}).get("uris", {})
+    return [str(services.auth_host()), str(services.firestore_host()), str(uris.get("core")), str(uris.get("supabase"))]
+
+
 def _stores_key(stores: Stores) -> str:
-    return settings_key(stores.settings)
+    if not stores.demo:
+        return settings_key(stores.settings)
+    fb = stores.firebase
+    return _where_key(stores.settings, [str(fb and fb.auth_emulator_host), str(fb and fb.firestore_emulator_host),
+                                        str(stores.core and stores.core._url), str(stores.supabase and getattr(stores.supabase, "_url", None))])
 
 
 def _release(stores: Stores) -> None:
@@ -137,7 +158,7 @@ def get_stores() -> Stores:
     A configuration error, a missing tool (demo) or a demo that cannot start ends the page with
     one sentence. A store that is down is not an error here: the pages show it as down."""
     settings = get_settings()
-    key = settings_key(settings)
+    key = _where_key(settings, _demo_where(settings)) if settings.demo else settings_key(settings)
     try:
         return _open_stores(key, settings)
     except DemoNotRunning:
@@ -166,7 +187,11 @@ def get_stores() -> Stores:
 
 # ---------------------------------------------------------------------- shared widgets
 def page_header(title: str, caption: str | None = None) -> Settings:
-    """The page title, its caption, and in the demo the demo banner. Returns the settings."""
+    """The page title, its caption, and in the demo the demo banner. Returns the settings.
+    Outside the demo a reader who is not signed in with a role gets no page (actor() stops it)."""
+    actor()
+    if get_settings().demo:
+        _demo_role_picker()  # on every page (drawn here: the pages' own sidebar, seen by AppTest too)
     st.title(title)
     if caption:
         st.caption(caption)
@@ -179,7 +204,18 @@ def page_header(title: str, caption: str | None = None) -> Settings:
         if manifest:
             text += f" ({manifest['patients']:,} generated patients, seed {manifest['seed']}.)"
         st.warning(text, icon=":material/science:")
+    down_notice(get_stores())
     return settings
+
+
+def down_notice(stores: Stores) -> None:
+    """On every page: which configured store is unreachable now (the cached ping), so that what is
+    missing below is explained; it goes away by itself once the store answers again."""
+    down = [f"{STORE_LABELS.get(n, n)} ({redact(p.get('error'), stores.settings) or 'no answer'})"
+            for n, p in ping(stores).items() if p.get("configured") and not p.get("ok")]
+    if down:
+        st.warning("Unreachable now: " + "; ".join(down) + ". What needs it is shown as down or not run below; "
+                   "the page recovers by itself once it answers.", icon=":material/cloud_off:")
 
 
 # ---------------------------------------------------------------------- cached reads
@@ -240,9 +276,10 @@ def check_run(stores: Stores, *, fresh: bool = False) -> Any:
     if fresh:
         _check_run.clear()
     try:
-        return _check_run(_stores_key(stores), stores)
+        run = _check_run(_stores_key(stores), stores)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
+    return masked(run)
 
 
 def clear_check_cache() -> None:
@@ -335,9 +372,26 @@ def tile(title: str, status: str, value: int, caption: str | None = None, page: 
             st.page_link(f"pages/{page}.py", label="Report", icon=":material/arrow_forward:")
 
 
-def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str) -> None:
-    st.download_button(label, df.to_csv(index=False).encode(), file_name=file_name, mime="text/csv", key=key,
-                       icon=":material/download:", on_click="ignore")
+def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str, uid: str | None = None) -> None:
+    """A CSV download of `df` as the reader may see it (lib.audit.csv_bytes: role checked, PHI masked
+    for support); the click is recorded in the audit log (lib.audit.record_export)."""
+    from lib import audit
+
+    who = actor()
+    try:
+        data, was_masked = audit.csv_bytes(who, df, uid=uid, unmasked=st.session_state.get(UNMASK_STATE))
+    except OpsError as exc:
+        show_error(exc)
+        return
+
+    def record() -> None:
+        try:
+            audit.record_export(get_stores(), who, file_name, len(df), was_masked)
+        except Exception as exc:  # noqa: BLE001 - shown, the download itself is already in the browser
+            show_error(exc)
+
+    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:", on_click=record)
 
 
 def link_column(label: str, pattern: str | None = None) -> Any:
@@ -419,7 +473,8 @@ def _sync_jobs(key: str, days: int, _stores: Stores) -> dict[str, Any]:
 def sync_jobs(stores: Stores, days: int = 14) -> dict[str, Any]:
     """{failures: DataFrame(day, kind, failed), errors: DataFrame(last_error, jobs, kinds, last_seen)}
     or {error}; cached like the check run."""
-    return _sync_jobs(_stores_key(stores), days, stores)
+    out = _sync_jobs(_stores_key(stores), days, stores)
+    return {k: masked(v) if isinstance(v, pd.DataFrame) else v for k, v in out.items()}
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
@@ -435,7 +490,10 @@ def token_report(stores: Stores, run: Any, days: int = 7) -> dict[str, Any]:
     """lib.tokens.report for the token checks of `run`, cached with it."""
     keys = {r.id: r.keys for r in run.results if r.id.startswith("token.") and r.count is not None}
     hours = stores.settings.token_expiring_hours
-    return _token_report(_stores_key(stores), run.started_at.isoformat(), hours, days, stores, keys)
+    out = _token_report(_stores_key(stores), run.started_at.isoformat(), hours, days, stores, keys)
+    if "rows" in out:
+        out = {**out, "rows": {k: masked(v) for k, v in out["rows"].items()}}
+    return out
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
@@ -483,9 +541,10 @@ def _review_compare(key: str, before: int, after: int, _stores: Stores) -> Any:
 def review_compare(stores: Stores, before: int, after: int) -> Any:
     """lib.review.compare_runs, cached (saved runs never change); an error ends the page with one sentence."""
     try:
-        return _review_compare(_stores_key(stores), before, after, stores)
+        changes = _review_compare(_stores_key(stores), before, after, stores)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
+    return masked(changes)
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
@@ -498,10 +557,11 @@ def _review_acks(key: str, _stores: Stores) -> Any:
 def review_acks(stores: Stores) -> Any:
     """Every acknowledgement (lib.review.acknowledgements), cached; [] with the error shown when unreadable."""
     try:
-        return _review_acks(_stores_key(stores), stores)
+        acks = _review_acks(_stores_key(stores), stores)
     except Exception as exc:  # noqa: BLE001
         show_error(exc)
         return []
+    return masked(acks)
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
@@ -542,9 +602,14 @@ def patient_search(stores: Stores, query: str) -> Any:
     """lib.patient.search: the query resolved to Firebase UIDs in every store at once, cached 30 s.
     A store that is down is in the result's `down`; anything else ends the page with one sentence."""
     try:
-        return _patient_search(_stores_key(stores), query, stores)
+        found = _patient_search(_stores_key(stores), query, stores)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
+    record_lookup(stores, found)
+    unmasked = st.session_state.get(UNMASK_STATE)
+    if masks_phi() and unmasked is not None and len(found.uids) == 1 and found.uids[0] == unmasked:
+        return found
+    return masked(found)
 
 
 @st.cache_data(ttl=30, max_entries=200, show_spinner="Reading the patient from every store…")
@@ -558,9 +623,10 @@ def patient_view(stores: Stores, uid: str, down: dict[str, str] | None = None) -
     """lib.patient.load of one Firebase UID (a PatientView), cached 30 s; `down`: the parts the
     search found down (not asked again)."""
     try:
-        return _patient_view(_stores_key(stores), uid, tuple(sorted((down or {}).items())), stores)
+        view = _patient_view(_stores_key(stores), uid, tuple(sorted((down or {}).items())), stores)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
+    return masked(view, uid=uid)
 
 
 def clear_patient_cache() -> None:
@@ -579,27 +645,16 @@ def _keep_role() -> None:
 
 
 def role_picker() -> Any:
-    """The reader as lib.fixes.Actor. Until login exists: in the demo, a role picked in the sidebar
-    (support / oncall / admin, kept in st.session_state, default support) and said under the demo
-    banner; outside the demo, the server's HEALBRIDGE_ROLE (default support). The runner itself
-    refuses an apply by the wrong role: this only says who is asking."""
-    from lib.fixes import APPLY_ROLES, ROLES, Actor
+    """The reader as lib.fixes.Actor (gate() in app.py resolved it: the signed-in person's role, or
+    in the demo the role picked in the sidebar), said in a caption. The runner itself refuses an
+    apply by the wrong role: this only says who is asking."""
+    from lib.fixes import APPLY_ROLES
 
-    settings = get_settings()
-    if settings.demo:
-        role = st.session_state.setdefault(ROLE_STATE, "support")
-        st.sidebar.selectbox(
-            "Demo role", ROLES, index=ROLES.index(role) if role in ROLES else 0, key="_healbridge_role_widget",
-            on_change=_keep_role, help="The demo has no login: pick the role to act in. Applying a fix needs "
-            "oncall or admin; support may look and plan.")
-        role = st.session_state[ROLE_STATE]
-        who = "demo reader"
-        st.caption(f"Acting as the {who} with the role **{role}**"
-                   + ("" if role in APPLY_ROLES else " (plan only)") + "; change it in the sidebar.")
-    else:
-        raw = os.environ.get("HEALBRIDGE_ROLE", "support").strip().lower()
-        role, who = (raw if raw in ROLES else "support"), "web"
-    return Actor(who, role)
+    who = actor()
+    st.caption(f"Acting as **{who.who}** with the role **{who.role}**"
+               + ("" if who.role in APPLY_ROLES else " (plan only)")
+               + ("; change it in the sidebar." if get_settings().demo else "."))
+    return who
 
 
 def report_link(check_or_key: str) -> str:
@@ -654,7 +709,8 @@ def _fix_audit(key: str, fix: str | None, limit: int, _stores: Stores) -> Any:
 
 def fix_audit(stores: Stores, fix: str | None = None, limit: int = 100) -> Any:
     """The audit log (newest first) as a DataFrame, or {error}; cached 10 s."""
-    return _fix_audit(_stores_key(stores), fix, limit, stores)
+    out = _fix_audit(_stores_key(stores), fix, limit, stores)
+    return masked(out) if isinstance(out, pd.DataFrame) else out
 
 
 def clear_fix_cache() -> None:
@@ -745,7 +801,7 @@ def apply_dialog(stores: Stores, actor: Any, fix_id: str) -> None:
                 result = fixes.apply(stores, fix_id, actor, reason, expect_rows=int(typed_rows))
             except Exception as exc:  # noqa: BLE001
                 _fail(exc)
-            st.session_state["fixes.result"] = result
+            st.session_state["fixes.result"] = masked(result)
             _close_fix_dialog()
             clear_fix_cache()
             st.rerun()
@@ -760,4 +816,183 @@ def fix_plan(stores: Stores, actor: Any, fix_id: str) -> Any:
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     _fix_audit.clear()
-    return result
+    return masked(result)
+
+
+# ---------------------------------------------------------------------- access: sign-in, roles, PHI, audit
+# Outside the demo, app.py calls gate() before the navigation runs: nobody sees a page until signed
+# in (st.login, OpenID Connect) with a role from the configuration (lib.auth); page_header() asks
+# again, so no page can forget. In the demo a role picker in the sidebar says who is acting
+# (default oncall, lib.auth.DEMO_DEFAULT_ROLE). Support sees PHI masked (lib.phi) by the wrappers
+# above and in every CSV (lib.audit.export_csv); lookups, unmasks, exports go to lib.audit.
+ACTOR_STATE = "healbridge.actor"
+UNMASK_STATE = "healbridge.unmasked"
+SIGNIN_STATE = "healbridge.signin_recorded"
+LOOKUP_STATE = "healbridge.last_lookup"
+
+
+def _st_secrets() -> dict[str, Any]:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 - no secrets file: nothing configured
+        return {}
+
+
+def _signin_page(message: str, *, login: bool, logout: bool) -> None:
+    def page() -> None:
+        st.title("HealBridge Ops")
+        st.info(message, icon=":material/lock:")
+        if login and st.button("Sign in", type="primary", icon=":material/login:", key="healbridge.login"):
+            st.login()
+        if logout and st.button("Sign out", icon=":material/logout:", key="healbridge.logout"):
+            st.logout()
+
+    # the navigation knows the sign-in page only (no page file is reachable), and whatever page was
+    # asked for, the sign-in prompt is what is drawn
+    st.navigation([st.Page(page, title="Sign in", icon=":material/lock:", url_path="signin", default=True)],
+                  position="hidden")
+    page()
+    st.stop()
+
+
+def current_actor() -> Any:
+    """The reader as lib.fixes.Actor(who, role), or None (outside the demo: not signed in, or
+    signed in without a role). A malformed role configuration ends the page with its sentence."""
+    from lib import auth
+
+    if get_settings().demo:
+        return auth.demo_actor(st.session_state.get(ROLE_STATE))
+    try:
+        roles = auth.load_roles(_st_secrets())
+    except OpsError as exc:
+        _fail(exc)
+    return auth.actor_from_claims(st.user.to_dict(), roles)
+
+
+def _demo_role_picker() -> None:
+    from lib.auth import DEMO_DEFAULT_ROLE
+    from lib.fixes import ROLES
+
+    role = st.session_state.setdefault(ROLE_STATE, DEMO_DEFAULT_ROLE)
+    st.sidebar.selectbox(
+        "Demo role", ROLES, index=ROLES.index(role) if role in ROLES else ROLES.index(DEMO_DEFAULT_ROLE),
+        key="_healbridge_role_widget", on_change=_keep_role,
+        help="The demo has no sign-in: pick the role to act in. support sees emails, phones, names and dates "
+             "of birth masked and may plan fixes; oncall and admin see them in full and may apply; the Audit "
+             "page is for admin.")
+
+
+def gate() -> Any:
+    """Called by app.py before the navigation: the signed-in reader with a role (the Actor), or a
+    sign-in page and a stop. The demo: the sidebar role picker, no sign-in."""
+    from lib import auth
+
+    settings = get_settings()
+    if settings.demo:
+        actor = current_actor()  # the role picker is drawn by page_header()
+    else:
+        if not auth.auth_configured(_st_secrets()):
+            _signin_page("Sign-in is not configured: add an [auth] section (OpenID Connect) and a [roles] table to "
+                         ".streamlit/secrets.toml, as .streamlit/secrets.toml.example shows. Nothing is shown "
+                         "until then.", login=False, logout=False)
+        if not st.user.is_logged_in:
+            _signin_page("Sign in to see HealBridge Ops.", login=True, logout=False)
+        actor = current_actor()
+        if actor is None:
+            _signin_page(f"{st.user.get('email') or 'This account'} has no role in HealBridge Ops: ask an admin "
+                         "to add you to [roles].", login=False, logout=True)
+        st.sidebar.caption(f"Signed in as **{actor.who}** ({actor.role})")
+        st.sidebar.button("Sign out", icon=":material/logout:", key="healbridge.signout", on_click=st.logout)
+        _record_signin(actor)
+    st.session_state[ACTOR_STATE] = actor
+    return actor
+
+
+def _record_signin(who: Any) -> None:
+    """The first time in a session a signed-in reader is seen: the sign-in event (no audit, no access)."""
+    from lib import audit
+
+    if st.session_state.get(SIGNIN_STATE) == who:
+        return
+    try:
+        audit.record(get_stores(), who, "signin", detail={"sub": st.user.get("sub")})
+    except Exception as exc:  # noqa: BLE001
+        st.error(f"The audit log cannot be written, so nothing is shown ({safe_message(exc, _secrets())}).",
+                 icon=":material/lock:")
+        st.stop()
+    st.session_state[SIGNIN_STATE] = who
+
+
+def actor() -> Any:
+    """The reader of this run (gate() in app.py let them in); outside the demo, no reader ends the
+    page here, and a reader seen for the first time in the session is recorded as signed in."""
+    who = current_actor()
+    if who is None:
+        st.error("Sign in to see this page.", icon=":material/lock:")
+        st.stop()
+    if not get_settings().demo:
+        _record_signin(who)
+    return who
+
+
+def masked(obj: Any, uid: str | None = None) -> Any:
+    """`obj` (a frame, records, a dataclass) as the reader may see it (lib.phi.for_role)."""
+    from lib import phi
+
+    return phi.for_role(obj, actor().role, uid=uid, unmasked=st.session_state.get(UNMASK_STATE))
+
+
+def masks_phi() -> bool:
+    from lib import phi
+
+    return phi.masks(actor().role)
+
+
+def unmask_widget(stores: Stores, uid: str) -> None:
+    """For support: unmask this one patient with a stated reason (lib.audit.unmask records it)."""
+    from lib import audit
+
+    who = actor()
+    if not masks_phi():
+        return
+    if st.session_state.get(UNMASK_STATE) == uid:
+        st.caption("This patient is unmasked for you (recorded in the audit log).")
+        return
+    with st.expander("Emails, phones, names and dates of birth are masked for your role. Unmask this patient…",
+                     icon=":material/visibility_off:"):
+        reason = st.text_input("Reason (kept in the audit log)", key=f"unmask_reason_{uid}")
+        if st.button("Unmask this patient", key=f"unmask_{uid}", icon=":material/visibility:"):
+            try:
+                audit.unmask(stores, who, uid, reason)
+            except OpsError as exc:
+                show_error(exc)
+                return
+            except Exception as exc:  # noqa: BLE001
+                show_error(exc)
+                return
+            st.session_state[UNMASK_STATE] = uid
+            st.rerun()
+
+
+def record_lookup(stores: Stores, found: Any) -> None:
+    """Audit a patient lookup once per distinct query of the session (pages rerun on every click)."""
+    from lib import audit
+
+    mark = (found.query.kind, found.query.value, tuple(found.uids))
+    if st.session_state.get(LOOKUP_STATE) == mark:
+        return
+    try:
+        audit.lookup(stores, actor(), found.query.kind, list(found.uids), list(found.down))
+    except Exception as exc:  # noqa: BLE001 - no audit, no patient
+        _fail(OpsError(f"The audit log cannot be written, so the patient is not shown ({safe_message(exc, _secrets())})."))
+    st.session_state[LOOKUP_STATE] = mark
+
+
+def audit_log(stores: Stores, **filters: Any) -> pd.DataFrame:
+    """lib.audit.log for the reader (admin only: anybody else gets the one sentence and the page stops)."""
+    from lib import audit
+
+    try:
+        return audit.log(stores, actor(), **filters)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)

@@ -47,6 +47,7 @@ if len(found.candidates) > 1:
 view = web.patient_view(stores, uid, found.down)
 st.subheader(view.name or uid)
 st.caption(f"Firebase UID `{uid}` · link to this patient: `patient?q={uid}` · searched every store in {found.ms:,.0f} ms")
+web.unmask_widget(stores, uid)  # support: masked values, unmasked one patient at a time with a reason (audited)
 
 for col, part in zip(st.columns(len(patient.PARTS)), patient.PARTS, strict=True):
     with col, st.container(border=True):

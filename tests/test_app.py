@@ -38,6 +38,10 @@ def _app(page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if page:
         at.switch_page(page)
+    # outside the demo a page needs a signed-in reader with a role (issue 7); the demo ignores both
+    at.user = {"is_logged_in": True, "email": "ops@hospital.example"}
+    at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
+                  "roles": {"admin": ["ops@hospital.example"]}}
     return at.run(timeout=TIMEOUT)
 
 

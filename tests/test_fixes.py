@@ -560,7 +560,7 @@ def test_fixes_page_plan_apply_and_roles(fresh: tuple[Any, dict[str, Any]], clea
     planted = manifest["planted"]["token.expired_active"]
     n = planted["count"]
 
-    at = _page(fid)
+    at = _page(fid, role="support")  # the demo's default role is oncall (lib.auth.DEMO_DEFAULT_ROLE)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Fixes"
     assert at.selectbox(key="fixes.choice").value == fid

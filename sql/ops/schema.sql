@@ -58,3 +58,28 @@ CREATE TABLE IF NOT EXISTS fix_audit (
     detail       jsonb NOT NULL DEFAULT '{}'::jsonb
 );
 CREATE INDEX IF NOT EXISTS fix_audit_fix_idx ON fix_audit (fix, id);
+-- The access audit log (lib.audit): sign-ins, patient lookups, unmasks, exports, fix plans and
+-- applies. APPEND-ONLY: no code path updates or deletes it, and triggers refuse UPDATE, DELETE
+-- and TRUNCATE (PostgreSQL 14+ for CREATE OR REPLACE TRIGGER).
+CREATE TABLE IF NOT EXISTS audit_log (
+    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    who     text NOT NULL,
+    role    text NOT NULL,
+    action  text NOT NULL,
+    target  text,
+    detail  jsonb NOT NULL DEFAULT '{}'::jsonb,
+    reason  text
+);
+CREATE INDEX IF NOT EXISTS audit_log_at_idx ON audit_log (at);
+CREATE INDEX IF NOT EXISTS audit_log_action_idx ON audit_log (action, at);
+CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = 'audit_log is append-only: ' || TG_OP || ' is refused';
+END;
+$$;
+CREATE OR REPLACE TRIGGER audit_log_no_update_delete BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
