@@ -83,3 +83,32 @@ def stores(demo: DemoHandle) -> Iterator[Any]:
     s = demo.stores()
     yield s
     s.dispose()
+
+
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """cache_resource and cache_data outlive an AppTest run within the process: start each test clean."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """What the download buttons would send, by file name (recorded as Streamlit stores it)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self: Any, path_or_data: Any, mimetype: str, kind: Any, filename: str | None = None) -> str:
+        if filename and isinstance(path_or_data, bytes | str):
+            files[filename] = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return files

@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from sqlalchemy import text
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from lib import audit, auth, phi
 from lib.demo.services import PROJECT_ID, DemoServices
 from lib.errors import ConfigError
 from lib.fixes import Actor
+from tests.apptest_support import rendered
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120
@@ -38,49 +38,6 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
         "client_id": "healbridge-ops", "client_secret": "test-client-secret",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 ROLES = {"admin": ["ada@hospital.example"], "oncall": ["group:oncall"], "support": ["@hospital.example"]}
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def downloads(monkeypatch: Any) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self: Any, path_or_data: Any, mimetype: str, kind: Any, filename: str | None = None) -> str:
-        if filename and isinstance(path_or_data, bytes | str):
-            files[filename] = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return files
-
-
-def _rendered(at: AppTest) -> str:
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    text_ = "\n".join(out)
-    # dataframes travel as Arrow bytes: add their values as text
-    for df in at.dataframe:
-        value = df.value
-        frame = value.data if hasattr(value, "data") else value
-        text_ += "\n" + frame.to_csv() + "\n" + "\n".join(map(str, frame.index))
-    return text_
 
 
 def _app(page: str, *, user: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None,
@@ -172,7 +129,7 @@ def _demo_values(stores: Any, n: int = 400) -> list[str]:
 
 
 def _leaks(at: AppTest, values: list[str]) -> list[str]:
-    shown = _rendered(at)
+    shown = rendered(at, frames=True)
     return [v for v in values if v in shown]
 
 
@@ -260,7 +217,7 @@ def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores:
     admin = Actor("ada", "admin")
     n_lookups = len(audit.log(stores, admin, action="lookup", limit=10_000))
     at = _app("pages/patient.py", role="support", query={"q": uid})
-    assert email not in _rendered(at) and phi.mask_email(email) in _rendered(at)
+    assert email not in rendered(at, frames=True) and phi.mask_email(email) in rendered(at, frames=True)
     lookups = audit.log(stores, admin, action="lookup", limit=10_000)
     assert len(lookups) == n_lookups + 1
     assert lookups.iloc[0]["role"] == "support" and uid in lookups.iloc[0]["target"]
@@ -269,12 +226,12 @@ def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores:
     reason_box = next(t for t in at.text_input if t.key == f"unmask_reason_{uid}")
     at.button(key=f"unmask_{uid}").click().run(timeout=TIMEOUT)
     assert any("Give a reason" in e.value for e in at.error)
-    assert email not in _rendered(at)
+    assert email not in rendered(at, frames=True)
     reason_box = next(t for t in at.text_input if t.key == f"unmask_reason_{uid}")
     reason_box.input("ticket HB-1234: the patient called").run(timeout=TIMEOUT)
     at.button(key=f"unmask_{uid}").click().run(timeout=TIMEOUT)
     assert not at.exception
-    assert email in _rendered(at)
+    assert email in rendered(at, frames=True)
     unmasks = audit.log(stores, admin, action="unmask", limit=5)
     assert (unmasks.iloc[0]["target"], unmasks.iloc[0]["reason"], unmasks.iloc[0]["role"]) == (
         uid, "ticket HB-1234: the patient called", "support")
@@ -315,3 +272,4 @@ def test_csv_export_checks_the_role_masks_and_is_audited(stores: Any) -> None:
     assert len(exports) == before + 3
     assert re.search(r'"masked": true', exports.iloc[2]["detail"]) and exports.iloc[2]["who"] == "sam"
     assert io.StringIO(body).read().count("\n") == 2
+

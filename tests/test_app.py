@@ -6,32 +6,23 @@ while the others still show, and a broken configuration is one sentence without 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lib.checks.ids import CHECK_IDS
 from lib.checks.runner import run_checks
 from lib.demo.services import DemoServices
+from tests.apptest_support import rendered
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120
 STORES = ("core", "supabase", "firebase")
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """cache_resource and cache_data outlive an AppTest run within the process: start each test clean."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _app(page: str | None = None) -> AppTest:
@@ -43,21 +34,6 @@ def _app(page: str | None = None) -> AppTest:
     at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
                   "roles": {"admin": ["ops@hospital.example"]}}
     return at.run(timeout=TIMEOUT)
-
-
-def _rendered(at: AppTest) -> str:
-    """Everything the run sent to the browser, as text (every element's and block's message)."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(out)
 
 
 def _frame_counts(df: pd.DataFrame) -> dict[str, int | None]:
@@ -173,7 +149,7 @@ def test_malformed_configuration_is_one_sentence_without_the_secret(demo: Any, m
     message = at.error[0].value
     assert "CORE_DATABASE_URL" in message
     assert "Traceback" not in message
-    assert "secretpw" not in _rendered(at)
+    assert "secretpw" not in rendered(at)
     assert not at.dataframe  # the page stopped there
 
 

@@ -44,6 +44,7 @@ from lib.config import Settings, load_settings
 from lib.demo.services import PROJECT_ID, DemoServices
 from lib.errors import ConfigError
 from lib.patient import MAX_MATCHES, Search, search
+from tests.apptest_support import rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -377,20 +378,6 @@ def secret_config(demo: Any) -> Iterator[dict[str, Any]]:
             conn.execute(psql.SQL("DROP ROLE IF EXISTS {}").format(psql.Identifier(role)))
 
 
-def _rendered(at: AppTest) -> str:
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(out)
-
-
 def _leaks(text_: str, secrets: list[str]) -> list[str]:
     return [s for s in secrets if s in text_]
 
@@ -407,7 +394,7 @@ def test_no_page_shows_a_secret(secret_config: dict[str, Any], caplog: Any) -> N
             at.query_params["q"] = "a"
         at.run(timeout=TIMEOUT)
         assert not at.exception, (page, [e.value for e in at.exception])
-        shown = _rendered(at)
+        shown = rendered(at)
         assert "Sign in" not in shown, page  # signed in with a role: the page itself rendered
         assert "Demo" not in shown or "demo-healbridge" in shown, page
         assert not _leaks(shown, secrets), page
@@ -448,7 +435,7 @@ def test_errors_about_an_unreachable_store_show_no_secret(secret_config: dict[st
             at.query_params["q"] = "ab"
             at.run(timeout=TIMEOUT)
             assert not at.exception, (page, [e.value for e in at.exception])
-            assert not _leaks(_rendered(at), secrets), page
+            assert not _leaks(rendered(at), secrets), page
             if page.endswith("stores.py"):  # the errors are there, and name the store
                 down = [str(e.value) for e in at.error if str(e.value).startswith("Down: ")]
                 assert len(down) == 2 and "core" in down[0] and "supabase" in down[1], down

@@ -10,15 +10,12 @@ import csv
 import io
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from lib import history
@@ -26,35 +23,14 @@ from lib.checks.ids import BY_ID, CHECK_IDS
 from lib.checks.runner import run_checks
 from lib.demo.services import DemoServices
 from lib.sqlfiles import adhoc
+from tests.apptest_support import rendered
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 180
 DUP_ORPHAN = [c for c in CHECK_IDS if c.startswith(("dup.", "orphan."))]
 CONSTRAINT_IDS = [c for c in CHECK_IDS if c.startswith(("constraint.", "advisor."))]
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def downloads(monkeypatch: Any) -> dict[str, bytes]:
-    """What the download buttons would send, by file name (recorded as Streamlit stores it)."""
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self: Any, path_or_data: Any, mimetype: str, kind: Any, filename: str | None = None) -> str:
-        if filename and isinstance(path_or_data, bytes | str):
-            files[filename] = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return files
 
 
 def _app(page: str | None = None) -> AppTest:
@@ -133,20 +109,6 @@ def _total(trace: dict[str, Any]) -> int:
     if isinstance(ys, dict):
         ys = np.frombuffer(base64.b64decode(ys["bdata"]), dtype=ys["dtype"]).tolist()
     return int(sum(ys))
-
-
-def _rendered(at: AppTest) -> str:
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(out)
 
 
 def _planted(manifest: dict[str, Any], ids: list[str] | tuple[str, ...] = CHECK_IDS) -> dict[str, int]:
@@ -331,7 +293,7 @@ def test_tokens_page_shows_the_token_states_from_the_checks_and_never_a_token(de
 
     # no access token anywhere on the page
     tokens = [r["access_token"] for r in sb.rows(adhoc("SELECT access_token FROM patient_doctor_connections"))]
-    page = _rendered(at)
+    page = rendered(at)
     assert tokens and not [t for t in tokens if t and t in page]
 
 
@@ -421,12 +383,12 @@ def test_supabase_through_its_http_api_says_what_needs_sql(demo: Any, stores: An
             "Supabase is reached through its HTTP API, which offers no catalog: set SUPABASE_DB_URL to see its "
             "constraints and indexes."]
         assert not _frame(at, "con_constraints_core").empty
-        assert key not in _rendered(at)
+        assert key not in rendered(at)
         at = _app("pages/tokens.py")
         _ok(at)
         assert [e.value for e in at.error] == ["supabase: this needs SQL; set SUPABASE_DB_URL (the HTTP API has no "
                                                "SQL or catalog)"]
-        assert key not in _rendered(at)
+        assert key not in rendered(at)
 
 
 # ---------------------------------------------------------------------- Weekly review
@@ -524,7 +486,7 @@ def test_malformed_configuration_is_one_sentence_on_every_monitoring_page(demo: 
     at = _app(page)
     _ok(at)
     assert len(at.error) == 1 and "CORE_DATABASE_URL" in at.error[0].value
-    assert "hunter2secret" not in _rendered(at) and "Traceback" not in _rendered(at)
+    assert "hunter2secret" not in rendered(at) and "Traceback" not in rendered(at)
     assert not at.dataframe
 
 

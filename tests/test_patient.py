@@ -14,12 +14,10 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lib import normalize
@@ -481,16 +479,6 @@ def test_cli_patient_with_firebase_down_still_answers(demo: Any, normal: dict[st
     match = json.loads(proc.stdout)["matches"][0]
     assert match["stores"]["firebase_auth"] is None and "firebase_auth" in match["down"]
     assert match["stores"]["core"]["firebase_uid"] == normal["uid"]
-
-
-# ---------------------------------------------------------------------- the page
-@pytest.fixture
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _page(q: str | None = None) -> AppTest:
