@@ -57,6 +57,27 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _actor() -> Any:
+    """Who runs the command: the OS user, with the role HEALBRIDGE_ROLE (default oncall). The role
+    decides what the output shows (support sees PHI masked) and what may be applied."""
+    import getpass
+    import os
+
+    from lib import fixes
+
+    role = os.environ.get("HEALBRIDGE_ROLE", "oncall").strip().lower()
+    if role not in fixes.ROLES:
+        raise OpsError(f"HEALBRIDGE_ROLE must be one of {', '.join(fixes.ROLES)}.")
+    return fixes.Actor(getpass.getuser(), role)
+
+
+def _for(actor: Any, obj: Any) -> Any:
+    """`obj` as the actor's role may see it (PHI masked for support)."""
+    from lib import phi
+
+    return phi.for_role(obj, actor.role)
+
+
 def _print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=1, default=str) + "\n")
 
@@ -126,12 +147,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     from lib.checks.runner import exit_status, run_checks, to_json
     from lib.stores import open_stores
 
+    actor = _actor()
     stores = open_stores()
     try:
         run = run_checks(stores, only=args.only, stores_filter=args.store)
     finally:
         stores.dispose()
-    doc = to_json(run)
+    doc = _for(actor, to_json(run))
     if args.json:
         _print_json(doc)
     else:
@@ -152,20 +174,32 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_patient(args: argparse.Namespace) -> int:
+    from lib import audit
     from lib.errors import NotFound, StoreUnavailable
     from lib.patient import PART_LABELS, PARTS, lookup
     from lib.stores import open_stores
 
+    actor = _actor()
     stores = open_stores()
     try:
         result = lookup(stores, " ".join(args.query))
+        try:  # every lookup is audited, as on the Patient page (who, which kind of identifier, the UIDs)
+            audit.lookup(stores, actor, result.search.query.kind, [m.uid for m in result.matches],
+                         list(result.search.down))
+        except Exception:  # noqa: BLE001 - an ops database that is down does not hide the answer
+            print("warning: the lookup could not be written to the audit log.", file=sys.stderr)
     finally:
         stores.dispose()
     s = result.search
     if s.all_down and not result.found:
         raise StoreUnavailable(s.message or "no store answered.")
     if args.json:
-        _print_json(result.to_json())
+        doc = result.to_json()
+        for m in doc.get("matches", []):  # each store's record is masked by its own field names
+            stores_ = m.pop("stores", {})
+            m.update(_for(actor, m))
+            m["stores"] = {part: _for(actor, rec) for part, rec in stores_.items()}
+        _print_json(_for(actor, {k: v for k, v in doc.items() if k != "matches"}) | {"matches": doc.get("matches", [])})
         return 0 if result.found else 4
     if not result.found:
         raise NotFound(f"{s.message}.")
@@ -178,16 +212,17 @@ def cmd_patient(args: argparse.Namespace) -> int:
         rows = []
         for part in PARTS:
             rec = m.stores.get(part) or {}
-            name = rec.get("full_name") or rec.get("display_name") or rec.get("name")
+            shown = _for(actor, {"email": rec.get("email"), "phone": rec.get("phone"),
+                                 "name": rec.get("full_name") or rec.get("display_name") or rec.get("name")})
             rows.append([PART_LABELS[part], m.state(part) if part not in m.down else f"DOWN: {m.down[part]}",
-                         rec.get("email"), rec.get("phone"), name])
+                         shown["email"], shown["phone"], shown["name"]])
         print(_table(rows, ["store", "state", "email", "phone", "name"]))
-        for d in m.drift:
+        for d in _for(actor, m.drift):
             (a, b), (va, vb) = d["stores"], d["values"]
             print(f"  differs: {d['field']}: {a}={va!s} vs {b}={vb!s}")
         if m.findings:
             print()
-            print(_table([[f.check, f.severity, len(f.keys), ", ".join(f.keys[:2])[:70], f.fix]
+            print(_table([[f.check, f.severity, len(f.keys), ", ".join(_for(actor, f.keys[:2]))[:70], f.fix]
                           for f in m.findings], ["finding", "severity", "count", "keys", "fix"]))
         counts = {k: len(getattr(m, k)) for k in ("documents", "medications", "prescriptions", "connections",
                                                    "appointments", "session_notes", "sync_jobs")}
@@ -218,16 +253,10 @@ def _fix_parser(sub: Any) -> None:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    import getpass
-    import os
-
     from lib import fixes
     from lib.stores import open_stores
 
-    role = os.environ.get("HEALBRIDGE_ROLE", "oncall").strip().lower()
-    if role not in fixes.ROLES:
-        raise OpsError(f"HEALBRIDGE_ROLE must be one of {', '.join(fixes.ROLES)}.")
-    actor = fixes.Actor(getpass.getuser(), role)
+    actor = _actor()
     params: dict[str, str] = {}
     for raw in getattr(args, "param", []):
         name, sep, value = raw.partition("=")
@@ -256,7 +285,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     finally:
         stores.dispose()
     if args.json:
-        _print_json(result.to_json())
+        _print_json(_for(actor, result.to_json()))
     else:
         print(f"{result.action} {result.fix} on {', '.join(result.stores)}: {result.outcome}"
               f" ({result.rows} rows, {result.duration_ms:,.0f} ms, audit #{result.audit_id})")
