@@ -394,6 +394,23 @@ def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str, uid: st
                        icon=":material/download:", on_click=record)
 
 
+def text_download(label: str, text: str, file_name: str, key: str, mime: str = "text/markdown") -> None:
+    """A download of a text the page already shows as the reader may see it (masked upstream for
+    support); the click is recorded in the audit log like every export."""
+    from lib import audit, phi
+
+    who = actor()
+
+    def record() -> None:
+        try:
+            audit.record_export(get_stores(), who, file_name, text.count("\n"), phi.masks(who.role))
+        except Exception as exc:  # noqa: BLE001 - shown, the download itself is already in the browser
+            show_error(exc)
+
+    st.download_button(label, text.encode(), file_name=file_name, mime=mime, key=key,
+                       icon=":material/download:", on_click=record)
+
+
 def link_column(label: str, pattern: str | None = None) -> Any:
     """A table column of relative links (`fixes?fix=…`, `patient?q=…`); `pattern` shows the capture."""
     return st.column_config.LinkColumn(label, display_text=pattern)

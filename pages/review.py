@@ -48,9 +48,9 @@ st.dataframe(web.styled(frame), hide_index=True, width="stretch", key="review_ta
 d1, d2 = st.columns(2)
 with d1:
     web.csv_download("Summary (CSV)", frame, f"review_{before.id}_{after.id}.csv", key="review_csv")
-d2.download_button("Summary (Markdown)", review.summary_markdown(before, after, changes, cov, acks, now),
-                   file_name=f"review_{before.id}_{after.id}.md", mime="text/markdown", key="review_md",
-                   icon=":material/download:", on_click="ignore")
+with d2:
+    web.text_download("Summary (Markdown)", review.summary_markdown(before, after, changes, cov, acks, now),
+                      f"review_{before.id}_{after.id}.md", key="review_md")
 
 st.subheader("Trend over the weeks")
 trend = web.weekly_trend(stores)
