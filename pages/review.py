@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import plotly.express as px
 import streamlit as st
 
-from lib import review, web
+from lib import phi, review, web
 
 web.page_header("Weekly review", "What is new since last week, what got worse, what was resolved.")
 stores = web.get_stores()
@@ -78,12 +78,13 @@ for state in ("active", "expired"):
 if failing:
     c1, c2 = st.columns(2)
     check = c1.selectbox("Acknowledge a finding of", [c.check for c in failing], key="ack_check")
-    keys = next(c.after_keys for c in failing if c.check == check)
+    # a reader who sees PHI masked sees masked keys: they acknowledge a whole check, never a masked key
+    keys = [] if phi.masks(web.actor().role) else next(c.after_keys for c in failing if c.check == check)
     key = c2.selectbox("Finding", [None, *keys], key="ack_key", format_func=lambda k: k or "(every finding of the check)")
     with st.form("ack_form", clear_on_submit=True):
         comment = st.text_area("Comment", key="ack_comment", placeholder="Why this finding can wait")
         until = st.date_input("Expires on", value=date.today() + timedelta(days=14), key="ack_until")
-        by = st.text_input("Your name", key="ack_by")
+        by = st.text_input("Your name", value=web.actor().who, key="ack_by")
         if st.form_submit_button("Acknowledge", icon=":material/done:"):
             try:
                 review.acknowledge(stores, check, comment, until, key=key, by=by)
