@@ -1,10 +1,27 @@
-"""What the AppTest tests share: the text of everything a run rendered."""
+"""What the AppTest tests share: the app signed in as an admin, and the text of what a run rendered."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def app(page: str | None = None, *, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
+    """The app (or one page of it) run once. Outside the demo a page needs a signed-in reader with a
+    role (issue 7): the reader is an admin; the demo ignores both."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if page:
+        at.switch_page(page)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.user = {"is_logged_in": True, "email": "ops@hospital.example"}
+    at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
+                  "roles": {"admin": ["ops@hospital.example"]}}
+    return at.run(timeout=timeout)
 
 
 def rendered(at: AppTest, *, frames: bool = False) -> str:

@@ -16,24 +16,17 @@ from streamlit.testing.v1 import AppTest
 from lib.checks.ids import CHECK_IDS
 from lib.checks.runner import run_checks
 from lib.demo.services import DemoServices
+from tests import apptest_support
 from tests.apptest_support import rendered
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120
 STORES = ("core", "supabase", "firebase")
 
 
 def _app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    if page:
-        at.switch_page(page)
-    # outside the demo a page needs a signed-in reader with a role (issue 7); the demo ignores both
-    at.user = {"is_logged_in": True, "email": "ops@hospital.example"}
-    at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
-                  "roles": {"admin": ["ops@hospital.example"]}}
-    return at.run(timeout=TIMEOUT)
+    return apptest_support.app(page, timeout=TIMEOUT)
 
 
 def _frame_counts(df: pd.DataFrame) -> dict[str, int | None]:

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import socket
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,25 +22,18 @@ from lib.checks.ids import BY_ID, CHECK_IDS
 from lib.checks.runner import run_checks
 from lib.demo.services import DemoServices
 from lib.sqlfiles import adhoc
+from tests import apptest_support
 from tests.apptest_support import rendered
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 180
 DUP_ORPHAN = [c for c in CHECK_IDS if c.startswith(("dup.", "orphan."))]
 CONSTRAINT_IDS = [c for c in CHECK_IDS if c.startswith(("constraint.", "advisor."))]
 
 
 def _app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    if page:
-        at.switch_page(page)
-    # outside the demo a page needs a signed-in reader with a role (issue 7); the demo ignores both
-    at.user = {"is_logged_in": True, "email": "ops@hospital.example"}
-    at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
-                  "roles": {"admin": ["ops@hospital.example"]}}
-    return at.run(timeout=TIMEOUT)
+    return apptest_support.app(page, timeout=TIMEOUT)
 
 
 def _ok(at: AppTest) -> None:

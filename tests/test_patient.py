@@ -27,9 +27,9 @@ from lib.demo.services import DemoServices
 from lib.patient import MAX_MATCHES, NOT_FOUND, PARTS, TOO_SHORT, classify, jobs_figure, load, lookup, search
 from lib.sqlfiles import adhoc
 from lib.stores import open_stores
+from tests import apptest_support
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 TIMEOUT = 120
 
 # Checks whose every finding belongs to a patient the lookup can reach (by the UID in its key, or
@@ -482,15 +482,7 @@ def test_cli_patient_with_firebase_down_still_answers(demo: Any, normal: dict[st
 
 
 def _page(q: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page("pages/patient.py")
-    if q is not None:
-        at.query_params["q"] = q
-    # outside the demo a page needs a signed-in reader with a role (issue 7); the demo ignores both
-    at.user = {"is_logged_in": True, "email": "ops@hospital.example"}
-    at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
-                  "roles": {"admin": ["ops@hospital.example"]}}
-    return at.run(timeout=TIMEOUT)
+    return apptest_support.app("pages/patient.py", query=None if q is None else {"q": q}, timeout=TIMEOUT)
 
 
 def _ok(at: AppTest) -> None:

@@ -181,13 +181,18 @@ def e2e() -> Iterator[E2E]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def launch_chromium(pw: Any) -> Any:
+    """Debian's Chromium as this machine runs it (no sandbox as root, no GPU, no calls home)."""
+    return pw.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"])
+
+
 @pytest.fixture(scope="session")
 def browser(e2e: E2E) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"])
+        chromium = launch_chromium(pw)
         try:
             # the first request to a fresh server may show the plain file list: run the router once
             warm = chromium.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]

@@ -43,7 +43,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.config import STORE_SETTINGS
-from tests.e2e.conftest import CHROMIUM, ROOT, RUN_TIMEOUT, START_TIMEOUT, VIEWPORT, _free_port
+from tests.e2e.conftest import ROOT, RUN_TIMEOUT, START_TIMEOUT, VIEWPORT, _free_port, launch_chromium
 
 CLIENT_ID = "healbridge-ops"
 CLIENT_SECRET = "e2e-client-secret-4f1c9a"
@@ -219,8 +219,7 @@ def chromium(login: Login) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"])
+        browser = launch_chromium(pw)
         try:
             yield browser
         finally:
