@@ -188,19 +188,26 @@ def launch_chromium(pw: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def browser(e2e: E2E) -> Iterator[Any]:
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright for the whole session: its sync API runs an event loop, and a second one
+    started while the first lives is refused."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        try:
-            # the first request to a fresh server may show the plain file list: run the router once
-            warm = chromium.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
-            e2e.open(warm, "")
-            warm.close()
-            yield chromium
-        finally:
-            chromium.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(e2e: E2E, playwright_driver: Any) -> Iterator[Any]:
+    chromium = launch_chromium(playwright_driver)
+    try:
+        # the first request to a fresh server may show the plain file list: run the router once
+        warm = chromium.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
+        e2e.open(warm, "")
+        warm.close()
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture

@@ -215,15 +215,12 @@ def login() -> Iterator[Login]:
 
 
 @pytest.fixture(scope="module")
-def chromium(login: Login) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def chromium(login: Login, playwright_driver: Any) -> Iterator[Any]:
+    browser = launch_chromium(playwright_driver)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture
