@@ -57,6 +57,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    """Wait until `url` answers 200 while `proc` lives; fail with the end of its log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"{proc.args!r} exited {proc.returncode}: {log.read_text(errors='replace')[-2000:]}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout:.0f} s: {log.read_text(errors='replace')[-2000:]}")
+
 class E2E:
     """The running app and its data folder."""
 
@@ -101,17 +116,7 @@ class E2E:
              "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"streamlit exited {self.proc.returncode}: {self.log()[-2000:]}"
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"streamlit did not answer /_stcore/health within {START_TIMEOUT} s: {self.log()[-2000:]}")
+        wait_http(f"{self.url}/_stcore/health", self.proc, self.data_dir / "streamlit.log", START_TIMEOUT)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

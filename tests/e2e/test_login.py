@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.config import STORE_SETTINGS
-from tests.e2e.conftest import ROOT, RUN_TIMEOUT, START_TIMEOUT, VIEWPORT, _free_port, launch_chromium
+from tests.e2e.conftest import ROOT, RUN_TIMEOUT, START_TIMEOUT, VIEWPORT, _free_port, launch_chromium, wait_http
 
 CLIENT_ID = "healbridge-ops"
 CLIENT_SECRET = "e2e-client-secret-4f1c9a"
@@ -52,20 +51,6 @@ ONCALL = ("bob", "bob-pass-e2e", "bob@hospital.example")
 NO_ROLE = ("eve", "eve-pass-e2e", "eve@elsewhere.example")
 ONCALL_GROUP = "healbridge-oncall"  # bob's group in nanoidp; [roles] oncall = ["group:healbridge-oncall"]
 ID_TOKEN_CLAIMS = json.dumps({"id_token": {"email": None, "email_verified": None, "groups": None}})
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"{proc.args!r} exited {proc.returncode}: {log.read_text(errors='replace')[-2000:]}"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout:.0f} s: {log.read_text(errors='replace')[-2000:]}")
 
 
 def _stop(proc: subprocess.Popen[bytes] | None) -> None:
@@ -169,12 +154,12 @@ support = ["@hospital.example"]
                    FIREBASE_AUTH_EMULATOR_HOST=f"127.0.0.1:{demo['auth']['port']}",
                    FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{demo['firestore']['port']}",
                    HEALBRIDGE_SECRETS_FILE=str(secrets), STREAMLIT_SECRETS_FILES=str(secrets))
-        _wait_http(f"{self.idp_url}/.well-known/openid-configuration", self.idp, self.tmp / "idp.log", 60)
+        wait_http(f"{self.idp_url}/.well-known/openid-configuration", self.idp, self.tmp / "idp.log", 60)
         self.app = self._spawn(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false"], env, self.tmp / "streamlit.log")
-        _wait_http(f"{self.url}/_stcore/health", self.app, self.tmp / "streamlit.log", START_TIMEOUT)
+        wait_http(f"{self.url}/_stcore/health", self.app, self.tmp / "streamlit.log", START_TIMEOUT)
 
     def stop(self) -> None:
         _stop(self.app)
