@@ -698,10 +698,12 @@ def _field_drift(first: dict[str, Any], core: dict[str, Any], sb: dict[str, Any]
                                     columns=["uid", "email", "phone"]),
         "core_users": pd.DataFrame([{"firebase_uid": u["firebase_uid"], "email": u["email"], "phone": u["phone"]}
                                     for u in core.get("users", [])], columns=["firebase_uid", "email", "phone"]),
+        # the live users only, oldest first: the snapshot's shape (sql/snapshot/supabase_live_users.sql)
         "sb_users": pd.DataFrame([{"id": u["id"], "firebase_uid": u["firebase_uid"], "email": u["email"],
-                                   "phone": u["phone"], "created_at": u["created_at"],
-                                   "deleted": "t" if u["deleted_at"] else "f"} for u in sb.get("users", [])],
-                                 columns=["id", "firebase_uid", "email", "phone", "created_at", "deleted"]),
+                                   "phone": u["phone"]}
+                                  for u in sorted((u for u in sb.get("users", []) if not u["deleted_at"]),
+                                                  key=lambda u: (u["created_at"], str(u["id"])))],
+                                 columns=["id", "firebase_uid", "email", "phone"]),
     }
     out: dict[str, list[dict[str, Any]]] = {}
     for r in drift_rows(frames, region, set(uids)):

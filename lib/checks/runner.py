@@ -12,7 +12,7 @@ from typing import Any
 
 from lib.checks.ids import CHECKS
 from lib.checks.registry import REGISTRY, Check
-from lib.checks.sync import PARTS, Snapshot
+from lib.checks.sync import KEYS_LIMIT, PARTS, Snapshot, finish
 from lib.errors import StoreUnavailable, safe_message
 from lib.sqlfiles import load
 from lib.stores import Stores
@@ -110,7 +110,7 @@ def run_checks(
             c = REGISTRY[cid]
             try:
                 keys, ms = fut.result()
-                results[cid] = CheckResult(cid, c.info.severity, len(keys), keys, ms, fix=c.info.fix)
+                results[cid] = CheckResult(cid, c.info.severity, len(keys), keys[:KEYS_LIMIT], ms, fix=c.info.fix)
             except StoreUnavailable as exc:
                 results[cid] = _failed(c, str(exc))
             except Exception as exc:  # noqa: BLE001
@@ -136,12 +136,12 @@ def run_checks(
                 t0 = time.perf_counter()
                 try:
                     assert c.fn is not None
-                    keys = c.fn(snap.frames, region)
+                    got = finish(c.fn(snap.frames, region), KEYS_LIMIT)
                 except Exception as exc:  # noqa: BLE001
                     results[c.id] = _failed(c, safe_message(exc, secrets))
                     continue
                 load_ms = max(snap.seconds.get(p, 0.0) for p in c.parts) * 1000
-                results[c.id] = CheckResult(c.id, c.info.severity, len(keys), keys,
+                results[c.id] = CheckResult(c.id, c.info.severity, got.count, got.keys,
                                             round(load_ms + (time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
 
     run = CheckRun(

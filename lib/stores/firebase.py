@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import firebase_admin
 import pandas as pd
+import pyarrow as pa
 import requests
 from firebase_admin import auth, credentials
 from google.api_core import exceptions as gexc
@@ -26,6 +27,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore as gfirestore
 
 from lib.errors import StoreUnavailable
+from lib.stores import columnar
 
 PROFILES = "patients"
 AUTH_PAGE = 1000  # Auth lists users 1,000 a page
@@ -153,6 +155,10 @@ class FirebaseStore:
     def users_frame(self) -> pd.DataFrame:
         return pd.DataFrame(list(self.iter_users()), columns=USER_COLUMNS)
 
+    def users_table(self, columns: Sequence[str] = ("uid", "email", "phone", "role")) -> pa.Table:
+        """Every Auth user (listed once, 1,000 a page) as a compact Arrow table of strings."""
+        return columnar.records(self.iter_users(), columns)
+
     def get_users(self, uids: Iterable[str]) -> list[dict[str, Any]]:
         """Look users up by uid, 100 identifiers a call."""
         uids = list(uids)
@@ -212,6 +218,10 @@ class FirebaseStore:
                 yield row
         except Exception as exc:
             raise _firebase_error("firestore", exc) from exc
+
+    def profiles_table(self, fields: list[str]) -> pa.Table:
+        """Every `patients/{uid}` document (streamed) as an Arrow table: uid and `fields`, as strings."""
+        return columnar.records(self.iter_profiles(fields), ["uid", *fields])
 
     def profiles_frame(self, fields: list[str] | None = None) -> pd.DataFrame:
         cols = ["uid", *(fields or PROFILE_FIELDS)]

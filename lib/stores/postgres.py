@@ -14,8 +14,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from psycopg import sql as psql
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -112,6 +115,61 @@ class PgStore:
             if buf.getbuffer().nbytes == 0:
                 return pd.DataFrame()
             return pd.read_csv(buf, dtype=str, keep_default_na=False, na_values=[""])
+
+    def _copy_out(self, sql: SqlFile | str, params: Mapping[str, Any] | None, options: str) -> bytearray:
+        """COPY (SELECT …) TO STDOUT in a read-only transaction; the bytes, unparsed."""
+        stmt = (sql.text if isinstance(sql, SqlFile) else load(sql).text).strip().rstrip(";")
+        out = bytearray()
+        with self.read() as conn:
+            raw = conn.connection.dbapi_connection
+            assert isinstance(raw, psycopg.Connection)
+            if params:  # COPY takes no bound parameters: psycopg quotes them into the text client-side.
+                stmt = psycopg.ClientCursor(raw).mogrify(_to_psycopg_params(stmt), dict(params))
+            with raw.cursor().copy(f"COPY ({stmt}) TO STDOUT WITH ({options})") as copy:
+                for chunk in copy:
+                    out += chunk
+        return out
+
+    def arrow(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """A SELECT as an Arrow table of strings (NULL and '' both null), streamed with COPY: compact
+        (no Python object per value) and parsed by Arrow's multi-threaded CSV reader."""
+        buf = self._copy_out(sql, params, "FORMAT csv, HEADER true")
+        if not buf:
+            return pa.table({})
+        header = buf[: buf.index(b"\n")].decode().split(",")
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(buf)),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in header}, strings_can_be_null=True,
+                quoted_strings_can_be_null=True, null_values=[""],
+            ),
+        )
+        return table
+
+    def fixed(self, sql: SqlFile | str, columns: Mapping[str, str], params: Mapping[str, Any] | None = None) -> pa.Table:
+        """A SELECT of fixed-width, never-NULL columns ("uuid" → 16-byte binary, "bool") read with
+        COPY's binary format straight into Arrow: 5 M uuids are 80 MB, not 5 M Python strings."""
+        width = {"uuid": 16, "bool": 1}
+        fields: list[tuple[str, str]] = [("n", ">i2")]
+        for i, kind in enumerate(columns.values()):
+            fields += [(f"l{i}", ">i4"), (f"f{i}", f"V{width[kind]}")]
+        dtype = np.dtype(fields)
+        buf = self._copy_out(sql, params, "FORMAT binary")
+        # header: 11-byte signature, int32 flags, int32 extension length (+ extension); trailer: int16 -1
+        start = 19 + int.from_bytes(buf[15:19], "big")
+        body = memoryview(buf)[start : len(buf) - 2]
+        rows = np.frombuffer(body, dtype=dtype) if len(body) else np.zeros(0, dtype=dtype)
+        out: dict[str, pa.Array] = {}
+        for i, (name, kind) in enumerate(columns.items()):
+            if len(rows) and (rows[f"l{i}"] != width[kind]).any():
+                raise ValueError(f"column {name} holds NULLs or is not a {kind}")
+            col = np.ascontiguousarray(rows[f"f{i}"]).view(np.uint8) if len(rows) else np.zeros(0, np.uint8)
+            if kind == "uuid":
+                out[name] = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(rows), [None, pa.py_buffer(col)])
+            else:
+                out[name] = pa.array(col != 0)
+        del rows, body
+        return pa.table(out)
 
     def keys(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> list[str]:
         """Run a check query whose first column is the key; return the keys, sorted."""

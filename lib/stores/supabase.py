@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 
 from lib.stores.postgres import PgStore
 
@@ -33,3 +34,25 @@ class SupabaseStore(PgStore):
     def connections_frame(self) -> pd.DataFrame:
         """id, patient_firebase_uid of public.patient_doctor_connections."""
         return self.frame("supabase/connection_patients")
+
+    # The check run's snapshot (lib.checks.sync): compact Arrow, by COPY; the HTTP adapter offers the same.
+    def live_users(self) -> pa.Table:
+        """id, firebase_uid, postgres_id, email, phone of live auth users, oldest first."""
+        return self.arrow("snapshot/supabase_live_users")
+
+    def document_ids(self) -> pa.Table:
+        """id (16-byte uuid) and processed (bool) of every document."""
+        return self.fixed("snapshot/supabase_document_ids", {"id": "uuid", "processed": "bool"})
+
+    def prescription_url_md5s(self) -> pa.Table:
+        """url_md5: md5 of every prescription document's file_url (16 bytes)."""
+        return self.fixed("snapshot/supabase_prescription_urls", {"url_md5": "uuid"})
+
+    def connection_patients(self) -> pa.Table:
+        """id, patient_firebase_uid of every connection."""
+        return self.arrow("snapshot/supabase_connection_patients")
+
+    def documents_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
+        """How many documents have a patient_id that is none of `uids`, and the first `limit` ids."""
+        rows = self.rows("snapshot/supabase_documents_unknown_patient", {"uids": uids, "limit": limit})
+        return (int(rows[0]["total"]) if rows else 0), [r["key"] for r in rows]

@@ -27,8 +27,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pandas as pd
+import pyarrow as pa
 
 from lib.errors import StoreUnavailable
+from lib.stores import columnar
 
 NEEDS_SQL = "supabase: this needs SQL; set SUPABASE_DB_URL (the HTTP API has no SQL or catalog)"
 VERSION = "Supabase HTTP API (no SQL)"
@@ -285,6 +287,32 @@ class SupabaseHttpStore:
         """id, patient_firebase_uid of public.patient_doctor_connections."""
         rows = self._table_rows("patient_doctor_connections", CONNECTION_COLUMNS)
         return _frame([{c: _text(r.get(c)) for c in CONNECTION_COLUMNS} for r in rows], CONNECTION_COLUMNS)
+
+    # The check run's snapshot, in the direct adapter's shapes (built here from the paged rows).
+    def live_users(self) -> pa.Table:
+        df = self.identities_frame()
+        df = df[df["deleted"] != "t"].sort_values(["created_at", "id"], kind="stable")
+        return columnar.strings(df, ["id", "firebase_uid", "postgres_id", "email", "phone"])
+
+    def _documents(self) -> pd.DataFrame:
+        return self.documents_frame()
+
+    def document_ids(self) -> pa.Table:
+        df = self._documents().dropna(subset=["id"])
+        return pa.table({"id": columnar.uuids(df["id"]), "processed": pa.array((df["status"] == "processed").tolist())})
+
+    def prescription_url_md5s(self) -> pa.Table:
+        df = self._documents()
+        urls = sorted(set(df.loc[(df["type"] == "prescription") & df["file_url"].notna(), "file_url"]))
+        return pa.table({"url_md5": columnar.md5s(urls)})
+
+    def connection_patients(self) -> pa.Table:
+        return columnar.strings(self.connections_frame(), ["id", "patient_firebase_uid"])
+
+    def documents_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
+        df = self._documents()
+        keys = sorted(df.loc[~df["patient_id"].isin(set(uids)), "id"].dropna().astype(str))
+        return len(keys), keys[:limit]
 
     # ------------------------------------------------------------------ what needs SQL
     def read(self, timeout_ms: int | None = None) -> NoReturn:
