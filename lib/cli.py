@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
+from lib.bench import cli as bench_cli
 from lib.config import load_settings
 from lib.errors import OpsError, safe_message
 
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     pt.add_argument("query", nargs="+", help="Firebase UID, email, phone, core user / patient id, or name fragment")
     pt.add_argument("--json", action="store_true")
     _fix_parser(sub)
+    bench_cli.add_parser(sub)
     return p
 
 
@@ -305,7 +307,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return result.exit_code()
 
 
-COMMANDS = {"demo": cmd_demo, "status": cmd_status, "check": cmd_check, "patient": cmd_patient, "fix": cmd_fix}
+COMMANDS = {"demo": cmd_demo, "status": cmd_status, "check": cmd_check, "patient": cmd_patient, "fix": cmd_fix, "bench": bench_cli.cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

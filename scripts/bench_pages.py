@@ -1,9 +1,12 @@
-"""Benchmark: how long each monitoring page takes to rerun under Streamlit's AppTest once its data
-is cached, on the default demo (2,000 patients, seed 7), and how long the first (cold) run takes.
+"""Benchmark worker: every page of the dashboard under Streamlit's AppTest, signed in as an admin
+(as tests/apptest_support.py does), against the stores the environment configures. Per page: the
+first run with every cache cleared, then N reruns with the caches warm (median and max).
 
-    .venv/bin/python scripts/bench_pages.py [--patients 2000] [--reruns 10] [--data-dir DIR]
+`python -m lib bench` runs it in a child process with the bench stores' environment (non-demo
+mode); it lives here rather than in lib/ because lib/ never imports streamlit:
 
-Without --data-dir it starts a demo of its own in a temporary folder and stops it at the end.
+    .venv/bin/python scripts/bench_pages.py --out pages.json [--reruns 5] [--patient-query UID]
+
 AppTest time is the script run on the server (queries, pandas, building the page); the browser's
 drawing comes on top.
 """
@@ -11,73 +14,79 @@ drawing comes on top.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
+import json
+import logging
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/health.py", "pages/duplicates.py", "pages/tokens.py", "pages/constraints.py", "pages/review.py"]
+APP = str(ROOT / "app.py")
+ADMIN = "bench@hospital.example"
+
+
+def _texts(elements: Any) -> list[str]:
+    return [str(getattr(e, "value", "") or "")[:200] for e in elements]
+
+
+def measure(page: str, reruns: int, query: dict[str, str], timeout: float) -> dict[str, Any]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.switch_page(page)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.user = {"is_logged_in": True, "email": ADMIN}
+    at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
+                  "roles": {"admin": [ADMIN]}}
+    t = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t
+    out: dict[str, Any] = {"first_s": round(first, 3)}
+    if at.exception:
+        out["error"] = _texts(at.exception)[0] or "exception"
+        return out
+    warm = []
+    for _ in range(reruns):
+        t = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - t)
+    out |= {"warm_median_s": round(statistics.median(warm), 3), "warm_max_s": round(max(warm), 3),
+            "reruns": reruns}
+    errors = _texts(at.error)
+    if at.exception:
+        out["error"] = _texts(at.exception)[0] or "exception"
+    if errors:  # a page may show an error box for a real finding; recorded, not fatal
+        out["error_boxes"] = errors[:3]
+    return out
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--patients", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--reruns", type=int, default=10)
-    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="where to write the JSON result")
+    p.add_argument("--reruns", type=int, default=5)
+    p.add_argument("--patient-query", help="what the Patient page is opened with (?q=…)")
+    p.add_argument("--timeout", type=float, default=1800, help="seconds one run may take")
     args = p.parse_args()
-    own = args.data_dir is None
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="hbb", dir="/tmp"))
-    os.environ["HEALBRIDGE_DATA_DIR"] = str(data_dir)
     sys.path.insert(0, str(ROOT))
     warnings.simplefilter("ignore")
-    import logging
-
     logging.disable(logging.WARNING)
 
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    from lib.config import load_settings
-    from lib.demo import read_manifest, run_demo
-    from lib.demo.services import DemoServices
-
-    settings = load_settings()
-    man = read_manifest(settings)
-    try:
-        t0 = time.perf_counter()
-        if man is None or man["patients"] != args.patients or man["seed"] != args.seed or man["clean"]:
-            run_demo(settings, patients=args.patients, seed=args.seed, reset=True)
-        else:
-            run_demo(settings)
-        print(f"demo ready in {time.perf_counter() - t0:.1f} s ({args.patients:,} patients, seed {args.seed})")
-        print(f"{'page':24} {'cold s':>8} {'warm median s':>14} {'warm max s':>11}")
-        for page in PAGES:
-            st.cache_data.clear()
-            st.cache_resource.clear()
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-            at.switch_page(page)
-            t = time.perf_counter()
-            at.run()
-            cold = time.perf_counter() - t
-            if at.exception:
-                print(f"{page}: exception {at.exception[0].value}")
-                return 1
-            warm = []
-            for _ in range(args.reruns):
-                t = time.perf_counter()
-                at.run()
-                warm.append(time.perf_counter() - t)
-            print(f"{page:24} {cold:8.2f} {statistics.median(warm):14.3f} {max(warm):11.3f}")
-    finally:
-        if own:
-            DemoServices(settings).stop()
-            shutil.rmtree(data_dir, ignore_errors=True)
+    pages = sorted(f"pages/{f.name}" for f in (ROOT / "pages").glob("*.py"))
+    result: dict[str, Any] = {"pages": {}, "reruns": args.reruns, "patient_query": bool(args.patient_query)}
+    for page in pages:
+        query = {"q": args.patient_query} if page == "pages/patient.py" and args.patient_query else {}
+        res = measure(page, args.reruns, query, args.timeout)
+        result["pages"][page] = res
+        warm = f"warm median {res['warm_median_s']:.3f} s, max {res['warm_max_s']:.3f} s" if "warm_max_s" in res else res.get("error")
+        print(f"{page}: first {res['first_s']:.2f} s, {warm}", file=sys.stderr, flush=True)
+    args.out.write_text(json.dumps(result))
     return 0
 
 

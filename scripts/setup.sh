@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up the project on a fresh machine: a .venv in the project root with the pinned Python
-# packages, and firebase-tools from npm (for the Firebase Auth emulator). Idempotent and quick
-# when nothing changed. Needs Python 3.11+, Node.js 20 + npm and Java 17+ (the Firestore emulator).
+# packages (runtime, test and benchmark), and firebase-tools from npm (for the Firebase Auth
+# emulator). Idempotent and quick when nothing changed. Needs Python 3.11+, Node.js 20 + npm and Java 17+ (the Firestore emulator).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,10 +15,10 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 stamp=.venv/.requirements.sha
-want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-dev.txt requirements-bench.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+  .venv/bin/python -m pip install --quiet -r requirements-dev.txt -r requirements-bench.txt
   echo "$want" > "$stamp"
 fi
 nstamp=node_modules/.lock.sha
