@@ -136,10 +136,10 @@ def _problem(part: str, res: dict[str, Any]) -> str:
 
 
 def _print_summary(result: dict[str, Any]) -> None:
-    from lib.bench.report import TARGET_LABELS, summary
+    from lib.bench.report import TARGET_LABELS, figure, summary
 
     print(f"{result['size']}: {result.get('patients') or 0:,} patients, seed {result['seed']}")
     for key, (value, met) in summary(result).items():
         label, wanted, unit = TARGET_LABELS[key]
-        state = "not measured" if value is None else f"{value:,} {unit} ({'met' if met else 'MISSED'}, want {wanted})"
+        state = "not measured" if value is None else f"{figure(value, unit)} ({'met' if met else 'MISSED'}, want {wanted})"
         print(f"  {label}: {state}")

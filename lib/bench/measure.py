@@ -116,7 +116,7 @@ def _worker(name: str, info: Info, args: dict[str, Any] | None = None) -> tuple[
         return child, json.loads(out.read_text())
 
 
-def _libpq(url: str) -> str:
+def libpq_url(url: str) -> str:
     """A SQLAlchemy psycopg URL as a libpq connection string."""
     from sqlalchemy.engine import make_url
 
@@ -165,7 +165,7 @@ def prepare_reladiff(info: Info) -> None:
     from lib.sqlfiles import load
 
     for url, name in ((info.core_url, "bench/reladiff_core_view"), (info.supabase_url, "bench/reladiff_supabase_view")):
-        with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
             conn.execute(load(name).text.encode())
 
 
@@ -233,7 +233,7 @@ def key_floor(core_url: str, supabase_url: str) -> dict[str, Any]:
     def read(name: str, url: str, sql_name: str) -> None:
         try:
             n = 0
-            with psycopg.connect(_libpq(url)) as conn, conn.cursor() as cur:
+            with psycopg.connect(libpq_url(url)) as conn, conn.cursor() as cur:
                 stmt = load(sql_name).text.strip().rstrip(";")
                 with cur.copy(f"COPY ({stmt}) TO STDOUT".encode()) as copy:
                     for chunk in copy:
@@ -477,7 +477,7 @@ def machine(info: Info | None = None) -> dict[str, Any]:
         try:
             import psycopg
 
-            with psycopg.connect(_libpq(info.core_url)) as conn:
+            with psycopg.connect(libpq_url(info.core_url)) as conn:
                 row = conn.execute("SELECT current_setting('server_version'), datcollate FROM pg_database "
                                    "WHERE datname = current_database()").fetchone()
             if row:

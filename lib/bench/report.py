@@ -59,6 +59,12 @@ def _num(v: Any, digits: int = 2) -> str:
     return str(v)
 
 
+def figure(value: Any, unit: str) -> str:
+    if unit == "×":
+        return f"{_num(value)}×"
+    return f"{_num(value, 0 if unit == 'MB' else 1 if unit == 'ms' else 2)} {unit}"
+
+
 def _verdict(met: bool | None) -> str:
     return "—" if met is None else ("met" if met else "**missed**")
 
@@ -134,7 +140,7 @@ def targets_lines(results: list[dict[str, Any]]) -> list[str]:
         row = [label, wanted]
         for r in sizes:
             value, met = summary(r)[key]
-            row.append("—" if value is None else f"{_num(value)} {unit}: {_verdict(met)}")
+            row.append("—" if value is None else f"{figure(value, unit)}: {_verdict(met)}")
         rows.append(row)
     return _table(header, rows)
 
