@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     connect_timeout_s: int = Field(default=5, ge=1, le=120)
     sync_jobs_stuck_minutes: int = Field(default=15, ge=1, le=100_000)
     token_expiring_hours: int = Field(default=24, ge=1, le=100_000)
+    # how old a Firebase listing the dashboard's periodic re-runs may reuse (0: list every time);
+    # "Run checks now" and the command line always list afresh
+    firebase_snapshot_max_age_s: int = Field(default=300, ge=0, le=86_400)
 
     @classmethod
     def settings_customise_sources(

@@ -264,19 +264,22 @@ def clear_store_cache() -> None:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _check_run(key: str, _stores: Stores) -> Any:
+def _check_run(key: str, _stores: Stores, _firebase_max_age_s: float = 0.0) -> Any:
+    # the reuse age is left out of the cache key: "Run checks now" and the periodic run share one entry
     from lib.checks.runner import run_checks
 
-    return run_checks(_stores, source="web")
+    return run_checks(_stores, source="web", firebase_max_age_s=_firebase_max_age_s)
 
 
 def check_run(stores: Stores, *, fresh: bool = False) -> Any:
-    """The latest CheckRun of every check (lib.checks.runner.run_checks), cached 60 s;
-    `fresh` runs them now. Errors end the page with one sentence."""
+    """The latest CheckRun of every check (lib.checks.runner.run_checks), cached 60 s; the periodic
+    re-run reuses a Firebase listing up to FIREBASE_SNAPSHOT_MAX_AGE_S old, `fresh` runs every check
+    now and lists Firebase again. Errors end the page with one sentence."""
     if fresh:
         _check_run.clear()
+    reuse = 0.0 if fresh else float(stores.settings.firebase_snapshot_max_age_s)
     try:
-        run = _check_run(_stores_key(stores), stores)
+        run = _check_run(_stores_key(stores), stores, reuse)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     return masked(run)

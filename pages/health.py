@@ -39,8 +39,9 @@ def health() -> None:
             web.status_badge("ok" if s["ok"] else "error", "Reachable" if s["ok"] else "Down")
             st.caption("—" if s["latency_ms"] is None else f"Latency {s['latency_ms']:,.0f} ms")
             if name == "firebase":
-                age = (datetime.now(UTC) - run.started_at).total_seconds()
-                st.caption(f"Snapshot read at {run.started_at:%H:%M:%S} UTC ({age:,.0f} s old)")
+                age = (datetime.now(UTC) - run.started_at).total_seconds() + (run.firebase_reused_s or 0)
+                st.caption(f"Users and profiles listed {age:,.0f} s ago"
+                           + (" (reused: Run checks now lists them again)" if run.firebase_reused_s else ""))
             if not s["ok"]:
                 st.caption(web.redact(s.get("error")))
 

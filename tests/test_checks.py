@@ -60,6 +60,41 @@ def test_every_check_finds_exactly_the_planted_defects(demo: Any, n: int, seed: 
     assert exit_status(run) == 1
 
 
+def test_counts_stay_exact_when_keys_are_capped(demo: Any) -> None:
+    """A finding keeps its first `keys_limit` keys in order (50,000 by default); its count stays the
+    whole count, for the SQL checks, the snapshot checks and the one pushed down to the database."""
+    manifest = demo.ensure(300, 11)
+    stores = demo.stores()
+    try:
+        run = run_checks(stores, save=False, keys_limit=3)
+    finally:
+        stores.dispose()
+    for r in run.results:
+        planted = manifest["planted"][r.id]
+        assert (r.count, r.keys) == (planted["count"], planted["keys"][:3]), r.id
+    capped = {r.id for r in run.results if (r.count or 0) > 3}
+    assert {"sync.field_drift", "constraint.missing"} <= capped
+
+
+def test_firebase_listing_reused_within_max_age(demo: Any) -> None:
+    """The dashboard's periodic re-run reuses a recent Firebase listing (same results, no listing);
+    a run that asks for none lists again."""
+    demo.ensure(300, 11)
+    stores = demo.stores()
+    fb_checks = ["sync.firebase_user_missing_in_core", "sync.profile_missing", "sync.field_drift",
+                 "orphan.connections_patient", "orphan.supabase_documents_patient"]
+    try:
+        listed = run_checks(stores, only=fb_checks, save=False)
+        reused = run_checks(stores, only=fb_checks, save=False, firebase_max_age_s=300)
+        again = run_checks(stores, only=fb_checks, save=False, firebase_max_age_s=0)
+    finally:
+        stores.dispose()
+    assert listed.firebase_reused_s is None and again.firebase_reused_s is None
+    assert reused.firebase_reused_s is not None and 0 <= reused.firebase_reused_s < 300
+    assert [(r.count, r.keys) for r in reused.results] == [(r.count, r.keys) for r in listed.results]
+    assert [(r.count, r.keys) for r in again.results] == [(r.count, r.keys) for r in listed.results]
+
+
 def test_clean_demo_counts_zero(demo: Any) -> None:
     manifest = demo.ensure(300, 11, clean=True)
     assert all(v["count"] == 0 for v in manifest["planted"].values())

@@ -144,7 +144,7 @@ def test_health_is_the_landing_page_and_shows_what_the_checks_find(demo: Any, st
     # stores: reachable with a latency, Firebase snapshot age = the check run's time
     badges = [m.value for m in at.markdown if "badge[" in m.value]
     assert sum("Reachable" in b for b in badges) == 3
-    assert any(c.value.startswith("Snapshot read at") for c in at.caption)
+    assert any(c.value.startswith("Users and profiles listed") for c in at.caption)
     assert any(c.value.startswith("Checked at") for c in at.caption)
 
     # a tile per area, coloured by its worst finding, with the sum of its counts

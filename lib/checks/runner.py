@@ -44,6 +44,7 @@ class CheckRun:
     results: list[CheckResult] = field(default_factory=list)
     run_id: int | None = None
     history_error: str | None = None
+    firebase_reused_s: float | None = None  # age of the reused Firebase listing; None: listed in this run
 
     def by_id(self) -> dict[str, CheckResult]:
         return {r.id: r for r in self.results}
@@ -68,7 +69,11 @@ def run_checks(
     *,
     save: bool = True,
     source: str = "cli",
+    firebase_max_age_s: float = 0.0,
+    keys_limit: int = KEYS_LIMIT,
 ) -> CheckRun:
+    """Every check (or `only` / `stores_filter`); counts are exact, each result keeps its first
+    `keys_limit` keys. `firebase_max_age_s` lets the run reuse a Firebase listing that recent."""
     started = datetime.now(UTC)
     checks = select(only, stores_filter)
     secrets = stores.settings.secret_values()
@@ -104,13 +109,15 @@ def run_checks(
         con_checks = [c for c in checks if c.kind == "constraints"]
         con_fut = pool.submit(_run_constraints, stores, needed, down, secrets) if con_checks else None
         parts = {p for c in checks if c.kind == "snapshot" for p in c.parts}
-        snap_fut = pool.submit(Snapshot.load, stores, parts, down, secrets) if parts else None
+        snap_fut = (pool.submit(Snapshot.load, stores, parts, down, secrets, reuse_firebase_s=firebase_max_age_s,
+                                            keys_limit=keys_limit)
+                    if parts else None)
 
         for cid, fut in sql_futs.items():
             c = REGISTRY[cid]
             try:
                 keys, ms = fut.result()
-                results[cid] = CheckResult(cid, c.info.severity, len(keys), keys[:KEYS_LIMIT], ms, fix=c.info.fix)
+                results[cid] = CheckResult(cid, c.info.severity, len(keys), keys[:keys_limit], ms, fix=c.info.fix)
             except StoreUnavailable as exc:
                 results[cid] = _failed(c, str(exc))
             except Exception as exc:  # noqa: BLE001
@@ -122,7 +129,9 @@ def run_checks(
                     results[c.id] = _failed(c, "; ".join(errors))
                 else:
                     keys = sorted(found.get(c.id, []))
-                    results[c.id] = CheckResult(c.id, c.info.severity, len(keys), keys, ms, fix=c.info.fix)
+                    results[c.id] = CheckResult(c.id, c.info.severity, len(keys), keys[:keys_limit], ms,
+                                                fix=c.info.fix)
+        snap = None
         if snap_fut is not None:
             snap = snap_fut.result()
             region = stores.settings.phone_default_region
@@ -136,7 +145,7 @@ def run_checks(
                 t0 = time.perf_counter()
                 try:
                     assert c.fn is not None
-                    got = finish(c.fn(snap.frames, region), KEYS_LIMIT)
+                    got = finish(c.fn(snap.frames, region), keys_limit)
                 except Exception as exc:  # noqa: BLE001
                     results[c.id] = _failed(c, safe_message(exc, secrets))
                     continue
@@ -150,6 +159,7 @@ def run_checks(
         stores={n: {k: v for k, v in p.items() if k in ("ok", "latency_ms", "error", "version", "configured")}
                 for n, p in pings.items()},
         results=[results[c.id] for c in checks],
+        firebase_reused_s=max(snap.reused.values()) if snap is not None and snap.reused else None,
     )
     if save:
         try:

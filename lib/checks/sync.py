@@ -13,6 +13,7 @@ count and the first KEYS_LIMIT keys in order.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -85,7 +86,7 @@ def _sb_connections(s: Stores, _: dict[str, Any]) -> Part:
 def _sb_doc_orphans(s: Stores, deps: dict[str, Any]) -> Part:
     assert s.supabase is not None
     uids = pc.drop_null(deps["fb_users"].column("uid")).to_pylist()
-    return Found(*s.supabase.documents_unknown_patient(uids, KEYS_LIMIT))
+    return Found(*s.supabase.documents_unknown_patient(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
 
 
 def _fb_users(s: Stores, _: dict[str, Any]) -> Part:
@@ -119,6 +120,17 @@ PARTS: dict[str, PartSpec] = {
 }
 
 
+FIREBASE_PARTS = ("firebase_auth", "firestore")
+_listed: dict[tuple[str, ...], tuple[float, Part]] = {}  # Firebase parts last listed in this process
+_listed_lock = threading.Lock()
+
+
+def _listing_key(stores: Stores, part: str) -> tuple[str, ...]:
+    s = stores.settings
+    return (part, str(s.firebase_project_id), str(s.firebase_auth_emulator_host), str(s.firestore_emulator_host),
+            str(s.google_application_credentials), str(stores.demo))
+
+
 @dataclass
 class Snapshot:
     """Each store's keys, read once per run (in parallel; a part that needs another waits for it)."""
@@ -126,9 +138,13 @@ class Snapshot:
     frames: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    reused: dict[str, float] = field(default_factory=dict)  # Firebase part → age (s) of the listing reused
 
     @classmethod
-    def load(cls, stores: Stores, parts: Iterable[str], down: dict[str, str], secrets: list[str]) -> Snapshot:
+    def load(cls, stores: Stores, parts: Iterable[str], down: dict[str, str], secrets: list[str],
+             *, reuse_firebase_s: float = 0.0, keys_limit: int = KEYS_LIMIT) -> Snapshot:
+        """`reuse_firebase_s` > 0: a Firebase listing this process made at most that long ago is
+        reused instead of listing again (Auth lists 1,000 users a page: minutes at millions)."""
         snap = cls()
         wanted = set(parts)
         for p in list(wanted):
@@ -138,9 +154,20 @@ class Snapshot:
             spec = PARTS[part]
             if spec.store in down:
                 return None, down[spec.store], 0.0
+            key = _listing_key(stores, part)
+            if spec.store in FIREBASE_PARTS and reuse_firebase_s > 0:
+                with _listed_lock:
+                    hit = _listed.get(key)
+                if hit is not None and time.monotonic() - hit[0] <= reuse_firebase_s:
+                    snap.reused[part] = time.monotonic() - hit[0]
+                    return hit[1], None, 0.0
             t0 = time.perf_counter()
             try:
-                return spec.loader(stores, {d: snap.frames[d] for d in spec.after}), None, time.perf_counter() - t0
+                got = spec.loader(stores, {"keys_limit": keys_limit, **{d: snap.frames[d] for d in spec.after}})
+                if spec.store in FIREBASE_PARTS:
+                    with _listed_lock:
+                        _listed[key] = (time.monotonic(), got)
+                return got, None, time.perf_counter() - t0
             except StoreUnavailable as exc:
                 return None, str(exc), time.perf_counter() - t0
             except Exception as exc:  # noqa: BLE001 - a broken part must not sink the run
