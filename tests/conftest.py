@@ -90,11 +90,15 @@ def fresh_caches() -> Iterator[None]:
     """cache_resource and cache_data outlive an AppTest run within the process: start each test clean."""
     import streamlit as st
 
+    from lib.checks.sync import forget_firebase_listings
+
     st.cache_data.clear()
     st.cache_resource.clear()
+    forget_firebase_listings()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    forget_firebase_listings()
 
 
 @pytest.fixture

@@ -125,6 +125,12 @@ _listed: dict[tuple[str, ...], tuple[float, Part]] = {}  # Firebase parts last l
 _listed_lock = threading.Lock()
 
 
+def forget_firebase_listings() -> None:
+    """Drop the reusable Firebase listings (the data under them was replaced, e.g. the demo refilled)."""
+    with _listed_lock:
+        _listed.clear()
+
+
 def _listing_key(stores: Stores, part: str) -> tuple[str, ...]:
     s = stores.settings
     return (part, str(s.firebase_project_id), str(s.firebase_auth_emulator_host), str(s.firestore_emulator_host),
