@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -96,11 +97,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     }
     try:
         for part in args.only:
-            progress(f"measuring: {part}")
+            load = round(os.getloadavg()[0], 2)  # the machine is shared: how busy it was, for the record
+            progress(f"measuring: {part} (load average {load})")
             try:
                 result[part] = steps[part]()
             except Exception as exc:  # noqa: BLE001 - one measurement failing must not lose the others
                 result[part] = {"error": safe_message(exc), "ok": False}
+            result[part]["load_before"] = load
+            result[part]["load_after"] = round(os.getloadavg()[0], 2)
             if not result[part].get("ok", True):
                 problems.append(_problem(part, result[part]))
         result["problems"] = problems

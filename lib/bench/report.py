@@ -179,18 +179,18 @@ def reconcile_lines(r: dict[str, Any]) -> list[str]:
     rd = t.get("reladiff", {})
     fl = t.get("floor", {})
     mis = rec.get("mismatching_uids", {})
+    def row(label: str, tool: dict[str, Any], uids: Any) -> list[Any]:
+        return [label, _num(tool.get("median_s"), 3), _num(tool.get("cold_median_s"), 3),
+                _num((tool.get("process_s") or [None])[0]), _num(tool.get("max_peak_rss_mb"), 0), uids]
+
     rows = [
-        ["ours: `lib.checks.sync.reconcile_identities`", _num(t.get("ours", {}).get("median_s"), 3),
-         _num(t.get("ours", {}).get("process_s", [None])[0]), _num(t.get("ours", {}).get("max_peak_rss_mb"), 0),
-         _num(mis.get("ours"))],
-        [f"reladiff ({rd.get('algorithm', 'hashdiff')}, {rd.get('threads')} connections a database, "
-         f"thread pool {rd.get('pool')})", _num(rd.get("median_s"), 3), _num((rd.get("process_s") or [None])[0]),
-         _num(rd.get("max_peak_rss_mb"), 0), _num(mis.get("reladiff"))],
-        ["floor: COPY of the key columns from both stores, bytes counted ("
-         + ", ".join(f"{k} {_num(v / 1e6, 1)} MB" for k, v in (fl.get("bytes") or {}).items()) + ")",
-         _num(fl.get("median_s"), 3), _num((fl.get("process_s") or [None])[0]), _num(fl.get("max_peak_rss_mb"), 0), "—"],
+        row("ours: `lib.checks.sync.reconcile_identities`", t.get("ours", {}), _num(mis.get("ours"))),
+        row(f"reladiff ({rd.get('algorithm', 'hashdiff')}, {rd.get('threads')} connections a database, "
+            f"thread pool {rd.get('pool')})", rd, _num(mis.get("reladiff"))),
+        row("floor: COPY of the key columns from both stores, bytes counted ("
+            + ", ".join(f"{k} {_num(v / 1e6, 1)} MB" for k, v in (fl.get("bytes") or {}).items()) + ")", fl, "—"),
     ]
-    lines = _table(["tool", "median s", "process s (first)", "peak RSS MB", "mismatching UIDs"], rows)
+    lines = _table(["tool", "median s", "first call s", "process s", "peak RSS MB", "mismatching UIDs"], rows)
     s = summary(r)
     same = rec.get("same_mismatches")
     lines += ["",
@@ -200,8 +200,10 @@ def reconcile_lines(r: dict[str, Any]) -> list[str]:
               + ("the same mismatching UIDs." if same else
                  f"**different** mismatching UIDs (only ours: {rec.get('only_ours')}, only reladiff: "
                  f"{rec.get('only_reladiff')}).")
-              + f" Median of {rec.get('repeats')} runs each, every run in a fresh process; `median s` is the "
-                "operation from connecting to the answer, `process s` the whole child process."]
+              + f" Median of {rec.get('repeats')} fresh processes a tool; in each, the operation (from connecting to "
+                "the answer) runs twice: `median s` is the second call (the ratios use it), `first call s` the first, "
+                "which also pays the libraries' one-time set-up; `process s` is the whole first child process "
+                "(interpreter and imports included), `peak RSS` the child's."]
     return lines
 
 
@@ -276,6 +278,13 @@ def growth_lines(results: list[dict[str, Any]]) -> list[str]:
     return _table(header, rows)
 
 
+def _load_line(section: dict[str, Any] | None) -> list[str]:
+    if not section or section.get("load_before") is None:
+        return []
+    return ["", f"Load average (1 min) of the shared machine: {_num(section['load_before'])} before, "
+                f"{_num(section.get('load_after'))} after."]
+
+
 def render(results: list[dict[str, Any]]) -> str:
     """The generated section of BENCHMARKS.md (without the markers)."""
     results = sorted(results, key=lambda r: (int(r.get("patients") or 0), str(r.get("size"))))
@@ -294,10 +303,10 @@ def render(results: list[dict[str, Any]]) -> str:
                 f"`{(r.get('machine') or {}).get('git_commit')}`. {build_line(r)}"]
         if r.get("problems"):
             out += ["", "**Problems in this run:** " + "; ".join(r["problems"])]
-        out += ["", "#### Full check run (`python -m lib check --json`, non-demo mode)", ""] + checks_lines(r)
-        out += ["", "#### Identity reconciliation, core ↔ Supabase", ""] + reconcile_lines(r)
-        out += ["", "#### Patient lookup", ""] + lookup_lines(r)
-        out += ["", "#### Pages", ""] + pages_lines(r)
+        for part, title, lines in (("checks", "Full check run (`python -m lib check --json`, non-demo mode)", checks_lines),
+                                   ("reconcile", "Identity reconciliation, core ↔ Supabase", reconcile_lines),
+                                   ("lookup", "Patient lookup", lookup_lines), ("pages", "Pages", pages_lines)):
+            out += ["", f"#### {title}", ""] + lines(r) + _load_line(r.get(part))
     return "\n".join(out) + "\n"
 
 
