@@ -428,6 +428,7 @@ CORE_FILLS = ("users", "patients", "doctors", "appointments", "prescriptions", "
               "session_notes", "sync_jobs", "conversations", "webhook_log")
 SUPABASE_FILLS = ("users", "documents", "objects", "rag_chunks", "connections")
 TABLE_OF = {("supabase", "users"): "auth.users", ("supabase", "objects"): "storage.objects"}
+CREATED = {"key": "keys", "index": "indexes", "foreign key": "foreign_keys"}  # build_seconds labels
 
 
 def _fill_database(store: str, url: str, params: dict[str, Any], progress: Progress,
@@ -470,7 +471,10 @@ def _fill_database(store: str, url: str, params: dict[str, Any], progress: Progr
 
             def recreate() -> None:
                 for d in sorted(ddl, key=lambda d: (d["create_order"], d["name"])):
+                    t0 = time.perf_counter()
                     raw.execute(d["create_sql"].encode())  # type: ignore[attr-defined]
+                    kind = f"{store}.create.{CREATED[d['kind']]}"
+                    seconds[kind] = round(seconds.get(kind, 0.0) + time.perf_counter() - t0, 2)
 
             if ddl:
                 timed("keys_indexes", recreate)
