@@ -313,7 +313,8 @@ SAMPLES: tuple[tuple[str, str, bool, Callable[[int, int, int], str]], ...] = (
 
 
 def sample_keys(patients: int, firebase_users: int, seed: int, per_plant: int = 3) -> dict[str, list[str]]:
-    """A few keys each check must report (the first patients of each planted class)."""
+    """A few keys each check must report (the first patients of each planted class). A check that
+    keeps only the first keys of a large finding (lib.checks.sync.KEYS_LIMIT) may not list them."""
     fb = min(patients, firebase_users)
     out: dict[str, list[str]] = {}
     for check, plant, needs_fb, key in SAMPLES:
