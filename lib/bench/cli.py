@@ -1,7 +1,7 @@
 """`python -m lib bench`: build (or reuse) a bench data set, measure it, write the figures.
 
     python -m lib bench [--size quick|100k|1m] [--seed 1] [--data-dir DIR]
-                        [--only checks,reconcile,lookup,pages] [--keep]
+                        [--only checks,reconcile,lookup,pages] [--lookups N] [--keep]
 
 Writes benchmarks/results/<size>.json (a run with --only keeps the other sections of that file
 when it is of the same data set) and regenerates the generated section of BENCHMARKS.md from
@@ -33,6 +33,16 @@ def _only(value: str) -> tuple[str, ...]:
     return parts
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 100_000:
+        raise argparse.ArgumentTypeError("--lookups takes a whole number from 1 to 100,000")
+    return n
+
+
 def add_parser(sub: Any) -> None:
     """The `bench` sub-command of `python -m lib`."""
     b = sub.add_parser("bench", help="build a large data set and measure checks, reconciliation, lookups, pages",
@@ -44,6 +54,8 @@ def add_parser(sub: Any) -> None:
                    help="where the bench stores live (default: bench-<size> in the data folder)")
     b.add_argument("--only", type=_only, default=PARTS, metavar="LIST",
                    help=f"measure only these, comma-separated: {','.join(PARTS)}")
+    b.add_argument("--lookups", type=_positive, default=200, metavar="N",
+                   help="random patients per identifier kind in the lookup benchmark (default 200)")
     b.add_argument("--keep", action="store_true", help="leave the bench stores running at the end")
 
 
@@ -51,6 +63,8 @@ def _command(args: argparse.Namespace) -> str:
     cmd = f"python -m lib bench --size {args.size} --seed {args.seed}"
     if tuple(args.only) != PARTS:
         cmd += f" --only {','.join(args.only)}"
+    if args.lookups != 200 and "lookup" in args.only:
+        cmd += f" --lookups {args.lookups}"
     return cmd
 
 
@@ -91,7 +105,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     steps = {
         "checks": lambda: measure.measure_checks(info, progress=progress),
         "reconcile": lambda: measure.measure_reconcile(info, progress=progress),
-        "lookup": lambda: measure.measure_lookups_child(info, seed=args.seed, progress=progress),
+        "lookup": lambda: measure.measure_lookups_child(info, n=args.lookups, seed=args.seed, progress=progress),
         "pages": lambda: measure.measure_pages(info, patient_query=measure.sample_uid(info, args.seed),
                                                progress=progress),
     }
