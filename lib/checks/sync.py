@@ -43,7 +43,7 @@ class Found:
     keys: list[str]
 
 
-Part: TypeAlias = "pa.Table | Found"
+Part: TypeAlias = "pa.Table | Found | _Findings"
 Loader: TypeAlias = Callable[[Stores, dict[str, Any]], Part]
 
 
@@ -78,9 +78,25 @@ def _sb_prescriptions(s: Stores, _: dict[str, Any]) -> Part:
     return s.supabase.prescription_url_md5s()
 
 
-def _sb_connections(s: Stores, _: dict[str, Any]) -> Part:
+def _sb_conn_orphans(s: Stores, deps: dict[str, Any]) -> Part:
     assert s.supabase is not None
-    return s.supabase.connection_patients()
+    uids = pc.drop_null(deps["fb_users"].column("uid")).to_pylist()
+    return Found(*s.supabase.connections_unknown_patient(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
+
+
+def _doc_findings(s: Stores, deps: dict[str, Any]) -> Part:
+    """Both document checks at once: the two id sets (16 bytes an id) are read, compared and let go
+    of before the identity parts are read, so the biggest arrays never sit beside them."""
+    limit = int(deps.get("keys_limit", KEYS_LIMIT))
+    assert s.core is not None and s.supabase is not None
+    core = s.core.fixed("snapshot/core_document_ids", {"id": "uuid"})
+    sb = s.supabase.document_ids()
+    processed = _array(sb["id"]).filter(_array(sb["processed"]))
+    out = {
+        "sync.document_missing_in_core": finish(_minus_ids(processed, _array(core["id"])), limit),
+        "sync.document_missing_in_supabase": finish(_minus_ids(_array(core["id"]), _array(sb["id"])), limit),
+    }
+    return _Findings(out)
 
 
 def _sb_doc_orphans(s: Stores, deps: dict[str, Any]) -> Part:
@@ -99,21 +115,26 @@ def _fs_profiles(s: Stores, _: dict[str, Any]) -> Part:
     return s.firebase.profiles_table(["email", "phone"])
 
 
+class _Findings(dict[str, "Found"]):
+    """Findings a part computed while loading (check id → Found)."""
+
+
 @dataclass(frozen=True)
 class PartSpec:
     store: str  # the store part it reads: core | supabase | firebase_auth | firestore
     loader: Loader
     after: tuple[str, ...] = ()  # parts it needs first
+    wait: tuple[str, ...] = ()  # parts it starts after (when they are wanted), whatever their outcome
+    also: tuple[str, ...] = ()  # other store parts it reads
 
 
 PARTS: dict[str, PartSpec] = {
-    "core_users": PartSpec("core", _core_users),
-    "core_doc_ids": PartSpec("core", _core_doc_ids),
+    "doc_findings": PartSpec("core", _doc_findings, also=("supabase",)),
+    "core_users": PartSpec("core", _core_users, wait=("doc_findings",)),
     "core_prescriptions": PartSpec("core", _core_prescriptions),
-    "sb_users": PartSpec("supabase", _sb_users),
-    "sb_doc_ids": PartSpec("supabase", _sb_doc_ids),
+    "sb_users": PartSpec("supabase", _sb_users, wait=("doc_findings",)),
     "sb_prescriptions": PartSpec("supabase", _sb_prescriptions),
-    "sb_connections": PartSpec("supabase", _sb_connections),
+    "sb_conn_orphans": PartSpec("supabase", _sb_conn_orphans, after=("fb_users",)),
     "sb_doc_orphans": PartSpec("supabase", _sb_doc_orphans, after=("fb_users",)),
     "fb_users": PartSpec("firebase_auth", _fb_users),
     "fs_profiles": PartSpec("firestore", _fs_profiles),
@@ -158,8 +179,9 @@ class Snapshot:
 
         def one(part: str) -> tuple[Part | None, str | None, float]:
             spec = PARTS[part]
-            if spec.store in down:
-                return None, down[spec.store], 0.0
+            for store in (spec.store, *spec.also):
+                if store in down:
+                    return None, down[store], 0.0
             key = _listing_key(stores, part)
             if spec.store in FIREBASE_PARTS and reuse_firebase_s > 0:
                 with _listed_lock:
@@ -179,7 +201,10 @@ class Snapshot:
             except Exception as exc:  # noqa: BLE001 - a broken part must not sink the run
                 return None, f"{spec.store}: {safe_message(exc, secrets)}", time.perf_counter() - t0
 
-        waiting = {p for p in wanted if PARTS[p].after}
+        def gated(p: str) -> tuple[str, ...]:
+            return PARTS[p].after + tuple(w for w in PARTS[p].wait if w in wanted)
+
+        waiting = {p for p in wanted if gated(p)}
         with ThreadPoolExecutor(max_workers=max(1, min(6, len(wanted)))) as pool:
             futs: dict[Future[tuple[Part | None, str | None, float]], str] = {
                 pool.submit(one, p): p for p in sorted(wanted - waiting)
@@ -195,11 +220,10 @@ class Snapshot:
                     else:
                         snap.errors[part] = err or f"{part}: not available"
                 for part in sorted(waiting):
-                    deps = PARTS[part].after
-                    if not all(d in snap.frames or d in snap.errors for d in deps):
+                    if not all(d in snap.frames or d in snap.errors for d in gated(part)):
                         continue
                     waiting.discard(part)
-                    failed = [snap.errors[d] for d in deps if d in snap.errors]
+                    failed = [snap.errors[d] for d in PARTS[part].after if d in snap.errors]
                     if failed:
                         snap.errors[part] = failed[0]
                     else:
@@ -216,15 +240,35 @@ def _array(a: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _minus(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """The distinct non-null values of `a` that are not in `b` (a hash anti-join)."""
-    left = pa.table({"k": pc.drop_null(a)})
-    right = pa.table({"k": pc.drop_null(b)})
-    return pc.unique(_array(left.join(right, keys="k", join_type="left anti").column("k")))
+    """The distinct non-null values of `a` that are not in `b`: a hash set of `b` (is_in) for text
+    keys, a hash anti-join for 16-byte keys (faster there)."""
+    a, b = _array(pc.drop_null(a)), _array(pc.drop_null(b))
+    if pa.types.is_fixed_size_binary(a.type):
+        out = pa.table({"k": a}).join(pa.table({"k": b}), keys="k", join_type="left anti").column("k")
+        return pc.unique(_array(out))
+    return pc.unique(a.filter(pc.invert(pc.is_in(a, value_set=b))))
+
+
+def _minus_ids(a: pa.Array, b: pa.Array) -> pa.Array:
+    """`_minus` for 16-byte ids, a sixteenth at a time (by the first hex digit, uniform for uuids):
+    the hash table of one slice is small, so 5 M ids a side compare in little memory."""
+    ua = np.frombuffer(a.buffers()[1], np.uint8)[a.offset * 16 : (a.offset + len(a)) * 16] >> 4 if len(a) else None
+    ub = np.frombuffer(b.buffers()[1], np.uint8)[b.offset * 16 : (b.offset + len(b)) * 16] >> 4 if len(b) else None
+    if ua is None:
+        return a
+    if ub is None:
+        return pc.unique(a)
+    ha, hb = ua[::16], ub[::16]
+    out = [_minus(a.filter(pa.array(ha == h)), b.filter(pa.array(hb == h))) for h in range(16)]
+    return pa.concat_arrays(out)
 
 
 def _first_per(t: pa.Table, key: str) -> pa.Table:
     """The first row (in table order) of each non-null `key`."""
-    t = t.filter(pc.is_valid(t[key]))
+    if t[key].null_count:
+        t = t.filter(pc.is_valid(t[key]))
+    if pc.count_distinct(t[key]).as_py() == t.num_rows:
+        return t
     idx = pa.table({"k": t[key], "i": pa.array(np.arange(t.num_rows))})
     first = idx.group_by("k", use_threads=False).aggregate([("i", "min")]).column("i_min")
     return t.take(pa.array(np.sort(_array(first).to_numpy())))
@@ -234,8 +278,9 @@ def _rows_where(t: pa.Table, mask: pa.Array | pa.ChunkedArray, col: str) -> pa.A
     return _array(t.filter(pc.fill_null(mask, False)).column(col))
 
 
-def _patients(core: pa.Table) -> pa.Table:
-    return core.filter(pc.equal(core["is_patient"], "t"))
+def _patient_uids(core: pa.Table) -> pa.Array:
+    """The firebase_uid of core users with a patients row (the column alone is filtered, not the table)."""
+    return _array(core["firebase_uid"]).filter(pc.fill_null(pc.equal(_array(core["is_patient"]), "t"), False))
 
 
 def finish(raw: Keys, limit: int = KEYS_LIMIT) -> Found:
@@ -294,26 +339,35 @@ def core_user_missing_in_firebase(f: dict[str, Any], region: str) -> Keys:
 
 
 def patient_missing_in_supabase(f: dict[str, Any], region: str) -> Keys:
-    return _minus(_patients(f["core_users"])["firebase_uid"], f["sb_users"]["firebase_uid"])
+    return _minus(_patient_uids(f["core_users"]), f["sb_users"]["firebase_uid"])
 
 
 def _core_ids(core: pa.Table) -> pa.Table:
     """firebase_uid → core users.id (the last row of a uid wins, as a dict would)."""
     t = core.select(["firebase_uid", "id"])
-    t = t.filter(pc.is_valid(t["firebase_uid"]))
-    rev = _first_per(t.take(pa.array(np.arange(t.num_rows)[::-1])), "firebase_uid")
-    return rev.rename_columns(["firebase_uid", "core_id"])
+    if t["firebase_uid"].null_count:
+        t = t.filter(pc.is_valid(t["firebase_uid"]))
+    if pc.count_distinct(t["firebase_uid"]).as_py() != t.num_rows:
+        t = _first_per(t.take(pa.array(np.arange(t.num_rows)[::-1])), "firebase_uid")
+    return t.rename_columns(["firebase_uid", "core_id"])
+
+
+def _aligned(keys: pa.Array | pa.ChunkedArray, by: pa.Table, key: str, col: str) -> pa.Array:
+    """For each of `keys`, `col` of the row of `by` (unique `key`) holding it, or null: a hash lookup
+    (index_in) and a take, lighter than a join."""
+    idx = pc.index_in(_array(keys), value_set=_array(by[key]))
+    return _array(by[col]).take(idx)
 
 
 def supabase_user_unknown(f: dict[str, Any], region: str) -> Keys:
-    sb = f["sb_users"].select(["id", "firebase_uid", "postgres_id"])
-    j = sb.join(_core_ids(f["core_users"]), keys="firebase_uid", join_type="left outer")
-    bad = pc.fill_null(pc.not_equal(j["core_id"], j["postgres_id"]), True)
-    return pc.unique(_rows_where(j, bad, "id"))
+    sb = f["sb_users"]
+    core_id = _aligned(sb["firebase_uid"], _core_ids(f["core_users"]), "firebase_uid", "core_id")
+    bad = pc.fill_null(pc.not_equal(core_id, _array(sb["postgres_id"])), True)
+    return pc.unique(_array(sb["id"]).filter(bad))
 
 
 def profile_missing(f: dict[str, Any], region: str) -> Keys:
-    return _minus(_patients(f["core_users"])["firebase_uid"], f["fs_profiles"]["uid"])
+    return _minus(_patient_uids(f["core_users"]), f["fs_profiles"]["uid"])
 
 
 def _table(x: Any, columns: list[str]) -> pa.Table:
@@ -339,32 +393,39 @@ def _store_values(f: dict[str, Any]) -> dict[str, pa.Table]:
 
 def patient_uids(f: dict[str, Any]) -> pa.Array:
     core, fb = f["core_users"], f["fb_users"]
-    a = _array(core.filter(pc.equal(core["role"], "PATIENT"))["firebase_uid"]).cast(pa.string())
+    a = _array(core["firebase_uid"]).filter(pc.fill_null(pc.equal(_array(core["role"]), "PATIENT"), False))
     b = _array(fb.filter(pc.equal(fb["role"], "patient"))["uid"]).cast(pa.string())
     return pc.unique(pc.drop_null(pa.concat_arrays([a, b])))
 
 
 def drift_rows(f: dict[str, Any], region: str, uids: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """One row per (uid, field, pair of stores) whose non-empty values differ after normalisation."""
+    """One row per (uid, field, pair of stores) whose non-empty values differ after normalisation.
+
+    Each store's values are normalised once; pair by pair, the second store's rows are aligned with
+    the first's by a hash lookup on uid, the normalised values compared, and the raw values read for
+    the differing uids alone (which are then kept if they are wanted: patients, or `uids`)."""
     wanted = patient_uids(f) if uids is None else pa.array(sorted(set(uids)), pa.string())
-    wide = pa.table({"uid": wanted})
-    for store, t in _store_values(f).items():
-        t = t.rename_columns(["uid", f"{store}:email", f"{store}:phone"])
-        wide = wide.join(t, keys="uid", join_type="left outer")
-    norm: dict[str, pa.Array] = {}
-    for store in DRIFT_STORES:
-        norm[f"{store}:email"] = norm_email(wide[f"{store}:email"])
-        norm[f"{store}:phone"] = norm_phone(wide[f"{store}:phone"], region)
+    per = _store_values(f)
     rows: list[dict[str, Any]] = []
     for fld in ("email", "phone"):
+        normed = {store: (norm_email(t[fld]) if fld == "email" else norm_phone(t[fld], region))
+                  for store, t in per.items()}
         for a, b in combinations(DRIFT_STORES, 2):
-            na, nb = norm[f"{a}:{fld}"], norm[f"{b}:{fld}"]
-            mask = pc.fill_null(pc.not_equal(na, nb), False)
-            if not pc.any(mask).as_py():
+            ta, tb = per[a], per[b]
+            na = normed[a].take(pc.index_in(_array(tb["uid"]), value_set=_array(ta["uid"])))
+            differ = pc.fill_null(pc.not_equal(na, normed[b]), False)
+            if not pc.any(differ).as_py():
                 continue
-            hit = wide.filter(mask).select(["uid", f"{a}:{fld}", f"{b}:{fld}"]).to_pylist()
-            rows.extend({"uid": r["uid"], "field": fld, "stores": [a, b],
-                         "values": [r[f"{a}:{fld}"], r[f"{b}:{fld}"]]} for r in hit)
+            hit = _array(tb["uid"]).filter(differ)
+            hit = hit.filter(pc.is_in(hit, value_set=wanted))
+            if not len(hit):
+                continue
+            raw = {}
+            for store in (a, b):
+                t = per[store].filter(pc.is_in(per[store]["uid"], value_set=hit))
+                raw[store] = dict(zip(t["uid"].to_pylist(), t[fld].to_pylist(), strict=True))
+            rows.extend({"uid": u, "field": fld, "stores": [a, b], "values": [raw[a][u], raw[b][u]]}
+                        for u in hit.to_pylist())
     rows.sort(key=lambda r: (r["uid"], r["field"], DRIFT_STORES.index(r["stores"][0]),
                              DRIFT_STORES.index(r["stores"][1])))
     return rows
@@ -380,12 +441,13 @@ def field_drift(f: dict[str, Any], region: str) -> Keys:
 
 
 def document_missing_in_core(f: dict[str, Any], region: str) -> Keys:
-    sb = f["sb_doc_ids"]
-    return _minus(sb.filter(sb["processed"])["id"], f["core_doc_ids"]["id"])
+    found: Found = f["doc_findings"]["sync.document_missing_in_core"]
+    return found
 
 
 def document_missing_in_supabase(f: dict[str, Any], region: str) -> Keys:
-    return _minus(f["core_doc_ids"]["id"], f["sb_doc_ids"]["id"])
+    found: Found = f["doc_findings"]["sync.document_missing_in_supabase"]
+    return found
 
 
 def prescription_missing_in_supabase(f: dict[str, Any], region: str) -> Keys:
@@ -399,9 +461,8 @@ def supabase_documents_patient(f: dict[str, Any], region: str) -> Keys:
 
 
 def connections_patient(f: dict[str, Any], region: str) -> Keys:
-    c = f["sb_connections"]
-    known = pc.is_in(c["patient_firebase_uid"], value_set=_array(pc.drop_null(f["fb_users"]["uid"])))
-    return pc.unique(_rows_where(c, pc.invert(pc.fill_null(known, False)), "id"))
+    found: Found = f["sb_conn_orphans"]
+    return found
 
 
 def core_users_phone(f: dict[str, Any], region: str) -> Keys:
@@ -421,13 +482,13 @@ def reconcile_identities(stores: Stores) -> dict[str, list[str]]:
     if snap.errors:
         raise StoreUnavailable(next(iter(snap.errors.values())))
     core, sb = snap.frames["core_users"], snap.frames["sb_users"]
-    both = _first_per(sb.select(["firebase_uid", "postgres_id"]), "firebase_uid").join(
-        _core_ids(core), keys="firebase_uid", join_type="inner")
-    mismatch = pc.fill_null(pc.not_equal(both["core_id"], both["postgres_id"]), True)
+    first = _first_per(sb.select(["firebase_uid", "postgres_id"]), "firebase_uid")
+    core_id = _aligned(first["firebase_uid"], _core_ids(core), "firebase_uid", "core_id")
+    mismatch = pc.and_(pc.is_valid(core_id), pc.fill_null(pc.not_equal(core_id, _array(first["postgres_id"])), True))
     return {
         "missing_in_supabase": sorted(_minus(core["firebase_uid"], sb["firebase_uid"]).to_pylist()),
         "missing_in_core": sorted(_minus(sb["firebase_uid"], core["firebase_uid"]).to_pylist()),
-        "postgres_id_mismatch": sorted(_rows_where(both, mismatch, "firebase_uid").to_pylist()),
+        "postgres_id_mismatch": sorted(_array(first["firebase_uid"]).filter(mismatch).to_pylist()),
     }
 
 
@@ -439,11 +500,11 @@ SNAPSHOT_CHECKS: dict[str, tuple[tuple[str, ...], SnapshotFn]] = {
     "sync.supabase_user_unknown": (("core_users", "sb_users"), supabase_user_unknown),
     "sync.profile_missing": (("core_users", "fs_profiles"), profile_missing),
     "sync.field_drift": (("core_users", "sb_users", "fb_users", "fs_profiles"), field_drift),
-    "sync.document_missing_in_core": (("sb_doc_ids", "core_doc_ids"), document_missing_in_core),
-    "sync.document_missing_in_supabase": (("core_doc_ids", "sb_doc_ids"), document_missing_in_supabase),
+    "sync.document_missing_in_core": (("doc_findings",), document_missing_in_core),
+    "sync.document_missing_in_supabase": (("doc_findings",), document_missing_in_supabase),
     "sync.prescription_missing_in_supabase": (("core_prescriptions", "sb_prescriptions"),
                                               prescription_missing_in_supabase),
     "orphan.supabase_documents_patient": (("sb_doc_orphans",), supabase_documents_patient),
-    "orphan.connections_patient": (("sb_connections", "fb_users"), connections_patient),
+    "orphan.connections_patient": (("sb_conn_orphans",), connections_patient),
     "dup.core_users_phone": (("core_users",), core_users_phone),
 }

@@ -116,59 +116,84 @@ class PgStore:
                 return pd.DataFrame()
             return pd.read_csv(buf, dtype=str, keep_default_na=False, na_values=[""])
 
-    def _copy_out(self, sql: SqlFile | str, params: Mapping[str, Any] | None, options: str) -> bytearray:
-        """COPY (SELECT …) TO STDOUT in a read-only transaction; the bytes, unparsed."""
+    @contextmanager
+    def _copy(self, sql: SqlFile | str, params: Mapping[str, Any] | None, options: str) -> Iterator[Iterator[bytes]]:
+        """COPY (SELECT …) TO STDOUT in a read-only transaction: its data as it arrives."""
         stmt = (sql.text if isinstance(sql, SqlFile) else load(sql).text).strip().rstrip(";")
-        out = bytearray()
         with self.read() as conn:
             raw = conn.connection.dbapi_connection
             assert isinstance(raw, psycopg.Connection)
             if params:  # COPY takes no bound parameters: psycopg quotes them into the text client-side.
                 stmt = psycopg.ClientCursor(raw).mogrify(_to_psycopg_params(stmt), dict(params))
             with raw.cursor().copy(f"COPY ({stmt}) TO STDOUT WITH ({options})") as copy:
-                for chunk in copy:
-                    out += chunk
-        return out
+                yield (bytes(chunk) for chunk in copy)
 
     def arrow(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """A SELECT as an Arrow table of strings (NULL and '' both null), streamed with COPY: compact
-        (no Python object per value) and parsed by Arrow's multi-threaded CSV reader."""
-        buf = self._copy_out(sql, params, "FORMAT csv, HEADER true")
-        if not buf:
-            return pa.table({})
-        header = buf[: buf.index(b"\n")].decode().split(",")
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(buf)),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in header}, strings_can_be_null=True,
-                quoted_strings_can_be_null=True, null_values=[""],
-            ),
-        )
-        return table
+        """A SELECT as an Arrow table of strings (NULL and '' both null), streamed with COPY into
+        Arrow's CSV reader block by block: compact (no Python object per value), and the text is
+        never held whole."""
+        with self._copy(sql, params, "FORMAT csv, HEADER true") as chunks:
+            reader = io.BufferedReader(_ChunkReader(chunks), buffer_size=1 << 20)
+            header = reader.peek(1 << 16).split(b"\n", 1)[0].decode()
+            if not header:
+                return pa.table({})
+            stream = pacsv.open_csv(
+                reader,
+                read_options=pacsv.ReadOptions(block_size=8 << 20),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in header.split(",")}, strings_can_be_null=True,
+                    quoted_strings_can_be_null=True, null_values=[""],
+                ),
+            )
+            return stream.read_all()
 
     def fixed(self, sql: SqlFile | str, columns: Mapping[str, str], params: Mapping[str, Any] | None = None) -> pa.Table:
         """A SELECT of fixed-width, never-NULL columns ("uuid" → 16-byte binary, "bool") read with
-        COPY's binary format straight into Arrow: 5 M uuids are 80 MB, not 5 M Python strings."""
+        COPY's binary format straight into Arrow, block by block: 5 M uuids are 80 MB, not 5 M
+        Python strings."""
         width = {"uuid": 16, "bool": 1}
         fields: list[tuple[str, str]] = [("n", ">i2")]
         for i, kind in enumerate(columns.values()):
             fields += [(f"l{i}", ">i4"), (f"f{i}", f"V{width[kind]}")]
         dtype = np.dtype(fields)
-        buf = self._copy_out(sql, params, "FORMAT binary")
-        # header: 11-byte signature, int32 flags, int32 extension length (+ extension); trailer: int16 -1
-        start = 19 + int.from_bytes(buf[15:19], "big")
-        body = memoryview(buf)[start : len(buf) - 2]
-        rows = np.frombuffer(body, dtype=dtype) if len(body) else np.zeros(0, dtype=dtype)
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in columns}
+        pending = bytearray()
+        header_done = False
+
+        def take(final: bool) -> None:
+            nonlocal pending
+            usable = len(pending) - (2 if final else 0)  # the trailer: int16 -1
+            n = usable // dtype.itemsize
+            if n <= 0:
+                return
+            rows = np.frombuffer(bytes(pending[: n * dtype.itemsize]), dtype=dtype)
+            for i, (name, kind) in enumerate(columns.items()):
+                if (rows[f"l{i}"] != width[kind]).any():
+                    raise ValueError(f"column {name} holds NULLs or is not a {kind}")
+                parts[name].append(np.ascontiguousarray(rows[f"f{i}"]).view(np.uint8))
+            del pending[: n * dtype.itemsize]
+
+        with self._copy(sql, params, "FORMAT binary") as chunks:
+            for chunk in chunks:
+                pending += chunk
+                if not header_done and len(pending) >= 19:
+                    # 11-byte signature, int32 flags, int32 extension length (+ extension)
+                    skip = 19 + int.from_bytes(pending[15:19], "big")
+                    if len(pending) < skip:
+                        continue
+                    del pending[:skip]
+                    header_done = True
+                if header_done and len(pending) >= 8 << 20:
+                    take(final=False)
+            take(final=True)
         out: dict[str, pa.Array] = {}
-        for i, (name, kind) in enumerate(columns.items()):
-            if len(rows) and (rows[f"l{i}"] != width[kind]).any():
-                raise ValueError(f"column {name} holds NULLs or is not a {kind}")
-            col = np.ascontiguousarray(rows[f"f{i}"]).view(np.uint8) if len(rows) else np.zeros(0, np.uint8)
+        for name, kind in columns.items():
+            col = np.concatenate(parts[name]) if parts[name] else np.zeros(0, np.uint8)
+            parts[name].clear()
             if kind == "uuid":
-                out[name] = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(rows), [None, pa.py_buffer(col)])
+                out[name] = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(col) // 16, [None, pa.py_buffer(col)])
             else:
                 out[name] = pa.array(col != 0)
-        del rows, body
         return pa.table(out)
 
     def keys(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> list[str]:
@@ -256,6 +281,31 @@ def bulk_load(
         conn.commit()
         conn.autocommit = True
         conn.execute("ANALYZE")
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable stream over COPY's chunks (Arrow's CSV reader pulls blocks from it)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        view = memoryview(b).cast("B")
+        n = 0
+        while n < len(view):
+            if not self._left:
+                self._left = next(self._chunks, b"")
+                if not self._left:
+                    break
+            k = min(len(view) - n, len(self._left))
+            view[n : n + k] = self._left[:k]
+            self._left = self._left[k:]
+            n += k
+        return n
 
 
 def _to_psycopg_params(stmt: str) -> str:

@@ -314,6 +314,11 @@ class SupabaseHttpStore:
         keys = sorted(df.loc[~df["patient_id"].isin(set(uids)), "id"].dropna().astype(str))
         return len(keys), keys[:limit]
 
+    def connections_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
+        df = self.connections_frame()
+        keys = sorted(df.loc[~df["patient_firebase_uid"].isin(set(uids)), "id"].dropna().astype(str))
+        return len(keys), keys[:limit]
+
     # ------------------------------------------------------------------ what needs SQL
     def read(self, timeout_ms: int | None = None) -> NoReturn:
         raise StoreUnavailable(NEEDS_SQL)
