@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     firestore_emulator_jar: Path | None = None
     phone_default_region: str = "US"
     statement_timeout_ms: int = Field(default=30_000, ge=100, le=3_600_000)
+    # the check run's bulk reads (COPY of whole tables, set-based check queries) at millions of rows
+    check_statement_timeout_ms: int = Field(default=300_000, ge=100, le=3_600_000)
     connect_timeout_s: int = Field(default=5, ge=1, le=120)
     sync_jobs_stuck_minutes: int = Field(default=15, ge=1, le=100_000)
     token_expiring_hours: int = Field(default=24, ge=1, le=100_000)

@@ -61,7 +61,8 @@ def open_stores(
 ) -> Stores:
     """Build the adapters. In demo mode, start the demo first when `start_demo`, else require it."""
     settings = settings or load_settings()
-    timeout = {"statement_timeout_ms": settings.statement_timeout_ms, "connect_timeout_s": settings.connect_timeout_s}
+    timeout = {"statement_timeout_ms": settings.statement_timeout_ms, "connect_timeout_s": settings.connect_timeout_s,
+               "check_statement_timeout_ms": settings.check_statement_timeout_ms}
     if settings.demo:
         from lib.demo.services import PROJECT_ID, DemoServices
 

@@ -58,9 +58,12 @@ class PgStore:
 
     name = "postgres"
 
-    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, connect_timeout_s: int = 5) -> None:
+    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, connect_timeout_s: int = 5,
+                 check_statement_timeout_ms: int = 300_000) -> None:
         self._url = url
         self.statement_timeout_ms = statement_timeout_ms
+        # the check run's bulk reads (keys, arrow, fixed, bulk_rows) get this longer budget
+        self.check_statement_timeout_ms = max(check_statement_timeout_ms, statement_timeout_ms)
         self.engine: Engine = make_engine(url, connect_timeout_s=connect_timeout_s)
 
     @property
@@ -90,9 +93,11 @@ class PgStore:
         except OSError as exc:
             raise StoreUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
 
-    def rows(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    def rows(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None, *,
+             bulk: bool = False) -> list[dict[str, Any]]:
+        """Rows of a SELECT; `bulk` (the check run's set-based reads) gets the check timeout."""
         stmt = sql.text if isinstance(sql, SqlFile) else load(sql).text
-        with self.read() as conn:
+        with self.read(self.check_statement_timeout_ms if bulk else None) as conn:
             return [dict(r._mapping) for r in conn.execute(text(stmt), dict(params or {}))]
 
     def frame(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -120,7 +125,7 @@ class PgStore:
     def _copy(self, sql: SqlFile | str, params: Mapping[str, Any] | None, options: str) -> Iterator[Iterator[bytes]]:
         """COPY (SELECT …) TO STDOUT in a read-only transaction: its data as it arrives."""
         stmt = (sql.text if isinstance(sql, SqlFile) else load(sql).text).strip().rstrip(";")
-        with self.read() as conn:
+        with self.read(self.check_statement_timeout_ms) as conn:
             raw = conn.connection.dbapi_connection
             assert isinstance(raw, psycopg.Connection)
             if params:  # COPY takes no bound parameters: psycopg quotes them into the text client-side.
@@ -199,7 +204,7 @@ class PgStore:
     def keys(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> list[str]:
         """Run a check query whose first column is the key; return the keys, sorted."""
         stmt = sql.text if isinstance(sql, SqlFile) else load(sql).text
-        with self.read() as conn:
+        with self.read(self.check_statement_timeout_ms) as conn:
             return sorted(str(r[0]) for r in conn.execute(text(stmt), dict(params or {})))
 
     def scalar(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> Any:

@@ -54,10 +54,10 @@ class SupabaseStore(PgStore):
 
     def documents_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
         """How many documents have a patient_id that is none of `uids`, and the first `limit` ids."""
-        rows = self.rows("snapshot/supabase_documents_unknown_patient", {"uids": uids, "limit": limit})
+        rows = self.rows("snapshot/supabase_documents_unknown_patient", {"uids": uids, "limit": limit}, bulk=True)
         return (int(rows[0]["total"]) if rows else 0), [r["key"] for r in rows]
 
     def connections_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
         """How many connections have a patient_firebase_uid that is none of `uids`, and the first ids."""
-        rows = self.rows("snapshot/supabase_connections_unknown_patient", {"uids": uids, "limit": limit})
+        rows = self.rows("snapshot/supabase_connections_unknown_patient", {"uids": uids, "limit": limit}, bulk=True)
         return (int(rows[0]["total"]) if rows else 0), [r["key"] for r in rows]

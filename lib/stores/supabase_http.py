@@ -323,7 +323,7 @@ class SupabaseHttpStore:
     def read(self, timeout_ms: int | None = None) -> NoReturn:
         raise StoreUnavailable(NEEDS_SQL)
 
-    def rows(self, sql: Any, params: Mapping[str, Any] | None = None) -> NoReturn:
+    def rows(self, sql: Any, params: Mapping[str, Any] | None = None, *, bulk: bool = False) -> NoReturn:
         raise StoreUnavailable(NEEDS_SQL)
 
     def frame(self, sql: Any, params: Mapping[str, Any] | None = None) -> NoReturn:
