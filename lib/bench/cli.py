@@ -142,7 +142,9 @@ def _problem(part: str, res: dict[str, Any]) -> str:
     if part == "checks":
         bad = res.get("count_mismatches") or {}
         first = next(iter(sorted(bad.items())), None)
-        detail = f", e.g. {first[0]}: expected {first[1].get('expected')}, got {first[1].get('got')}" if first else ""
+        got = first[1].get("got") if first else None
+        got = got[0] if isinstance(got, list) and got else got
+        detail = f", e.g. {first[0]}: expected {first[1].get('expected')}, got {got}" if first else ""
         return f"{len(bad)} check count(s) differ from the expected counts{detail}"
     if part == "reconcile":
         return ("reladiff and the reconciliation found different mismatching UIDs "

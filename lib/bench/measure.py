@@ -161,12 +161,14 @@ def measure_checks(info: Info, *, runs: int = CHECK_RUNS, progress: Progress = _
         run["checks"] = {f["check"]: {"count": f["count"], "duration_ms": f.get("duration_ms"),
                                       **({"error": f["error"]} if f.get("error") else {})}
                          for f in doc.get("findings", [])}
-        for cid, want in sorted(info.expected.items()):
-            got = run["checks"].get(cid, {}).get("count")
+        for cid in sorted(set(info.expected) | set(run["checks"])):
+            want, got = info.expected.get(cid), run["checks"].get(cid, {}).get("count")
             if got != want:
-                mismatches[cid] = {"expected": want, "got": got, "run": i + 1}
-        for cid in sorted(set(run["checks"]) - set(info.expected)):
-            mismatches[cid] = {"expected": None, "got": run["checks"][cid]["count"], "run": i + 1}
+                m = mismatches.setdefault(cid, {"expected": want, "got": [], "runs": []})
+                m["got"].append(got)
+                m["runs"].append(i + 1)
+                if run["checks"].get(cid, {}).get("error"):
+                    m["error"] = run["checks"][cid]["error"]
         out["runs"].append(run)
         progress(f"check run {i + 1}: {child.wall_s:.1f} s, peak {child.peak_rss_mb:,.0f} MB, exit {child.exit_code}")
     out["count_mismatches"] = mismatches

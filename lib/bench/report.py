@@ -159,8 +159,12 @@ def checks_lines(r: dict[str, Any]) -> list[str]:
     n = len((c.get("runs") or [{}])[-1].get("checks") or {})
     if mism:
         lines += ["", f"**Counts differ from the build's expected counts** ({len(mism)}):"]
-        lines += _table(["check", "expected", "got", "run"],
-                        [[k, v.get("expected"), v.get("got"), v.get("run", "")] for k, v in sorted(mism.items())])
+        def listed(v: Any) -> str:
+            return ", ".join("—" if x is None else str(x) for x in v) if isinstance(v, list) else str(v)
+
+        lines += _table(["check", "expected", "got", "in run", "error"],
+                        [[k, v.get("expected"), listed(v.get("got")), listed(v.get("runs", v.get("run", ""))),
+                          v.get("error", "")] for k, v in sorted(mism.items())])
     else:
         lines += ["", f"All {n} check counts equal the build's expected counts, in every run."]
     last = (c.get("runs") or [{}])[-1].get("checks") or {}
