@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+
 from lib.checks.ids import CHECKS
 from lib.checks.registry import REGISTRY, Check
 from lib.checks.sync import KEYS_LIMIT, PARTS, Snapshot, finish
@@ -141,9 +143,10 @@ def run_checks(
             for n, c in enumerate(todo):
                 if n:
                     later = {p for d in todo[n:] for p in d.parts}
-                    for part in [q for q in snap.frames if q not in later]:
+                    for part in [q for q in snap.frames if q not in later and q in PARTS]:
                         if not any(part in PARTS[q].after for q in later):
                             del snap.frames[part]
+                pa.default_memory_pool().release_unused()  # give back what the last comparison used
                 missing = [snap.errors[p] for p in c.parts if p in snap.errors]
                 if missing:
                     results[c.id] = _failed(c, missing[0])

@@ -192,6 +192,7 @@ class Snapshot:
             t0 = time.perf_counter()
             try:
                 got = spec.loader(stores, {"keys_limit": keys_limit, **{d: snap.frames[d] for d in spec.after}})
+                pa.default_memory_pool().release_unused()
                 if spec.store in FIREBASE_PARTS:
                     with _listed_lock:
                         _listed[key] = (time.monotonic(), got)
@@ -263,24 +264,8 @@ def _minus_ids(a: pa.Array, b: pa.Array) -> pa.Array:
     return pa.concat_arrays(out)
 
 
-def _first_per(t: pa.Table, key: str) -> pa.Table:
-    """The first row (in table order) of each non-null `key`."""
-    if t[key].null_count:
-        t = t.filter(pc.is_valid(t[key]))
-    if pc.count_distinct(t[key]).as_py() == t.num_rows:
-        return t
-    idx = pa.table({"k": t[key], "i": pa.array(np.arange(t.num_rows))})
-    first = idx.group_by("k", use_threads=False).aggregate([("i", "min")]).column("i_min")
-    return t.take(pa.array(np.sort(_array(first).to_numpy())))
-
-
 def _rows_where(t: pa.Table, mask: pa.Array | pa.ChunkedArray, col: str) -> pa.Array:
     return _array(t.filter(pc.fill_null(mask, False)).column(col))
-
-
-def _patient_uids(core: pa.Table) -> pa.Array:
-    """The firebase_uid of core users with a patients row (the column alone is filtered, not the table)."""
-    return _array(core["firebase_uid"]).filter(pc.fill_null(pc.equal(_array(core["is_patient"]), "t"), False))
 
 
 def finish(raw: Keys, limit: int = KEYS_LIMIT) -> Found:
@@ -329,45 +314,107 @@ def norm_phone(a: pa.Array | pa.ChunkedArray, region: str) -> pa.Array:
 
 
 # ---------------------------------------------------------------------- the checks
+class UidCodes:
+    """Every Firebase uid of the identity parts, dictionary-encoded once (one hash table for all):
+    each store's uid column becomes an int32 code (-1: none), and every set operation on uids is a
+    lookup in a table as long as the number of distinct uids (numpy), not another hash set of
+    strings. At 1 M patients this keeps the comparisons to a few MB each."""
+
+    COLUMNS = {"core_users": "firebase_uid", "sb_users": "firebase_uid", "fb_users": "uid", "fs_profiles": "uid"}
+
+    def __init__(self, f: dict[str, Any]) -> None:
+        self.tables = {name: _table(f[name], [col]) if isinstance(f[name], pd.DataFrame) else f[name]
+                       for name, col in self.COLUMNS.items() if name in f}
+        arrays = [_array(t[self.COLUMNS[name]]).cast(pa.string()) for name, t in self.tables.items()]
+        encoded = pa.concat_arrays(arrays).dictionary_encode() if arrays else pa.array([], pa.string()).dictionary_encode()
+        self.values: pa.Array = encoded.dictionary
+        flat = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.codes: dict[str, np.ndarray] = {}
+        at = 0
+        for name, a in zip(self.tables, arrays, strict=True):
+            self.codes[name] = flat[at : at + len(a)]
+            at += len(a)
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+    def present(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """A table over codes: True where store `name` (or those of its rows) holds the uid."""
+        out = np.zeros(self.size + 1, dtype=bool)  # the last slot stands for "no uid" (-1)
+        codes = self.codes[name] if rows is None else self.codes[name][rows]
+        out[codes[codes >= 0]] = True
+        return out[: self.size]
+
+    def position(self, name: str, *, first: bool = True) -> np.ndarray:
+        """Code → the row of `name` holding it (its first row, or its last), -1 where none."""
+        codes = self.codes[name]
+        pos = np.full(self.size, -1, dtype=np.int64)
+        rows = np.flatnonzero(codes >= 0)
+        if first:
+            rows = rows[::-1]
+        pos[codes[rows]] = rows
+        return pos
+
+    def missing(self, name: str, rows: np.ndarray | None, other: str) -> pa.Array:
+        """The distinct uids of `name` (or of its `rows`) that store `other` does not hold."""
+        codes = self.codes[name] if rows is None else self.codes[name][rows]
+        codes = codes[codes >= 0]
+        return self.uids(np.unique(codes[~self.present(other)[codes]]))
+
+    def uids(self, codes: np.ndarray) -> pa.Array:
+        return self.values.take(pa.array(codes, pa.int64()))
+
+    def of(self, uids: Iterable[str]) -> np.ndarray:
+        idx = pc.index_in(pa.array(sorted(set(uids)), pa.string()), value_set=self.values)
+        return pc.drop_null(idx).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _codes(f: dict[str, Any]) -> UidCodes:
+    """The run's UidCodes, built once and kept beside the parts."""
+    codes = f.get("_uid_codes")
+    if not isinstance(codes, UidCodes):
+        codes = f["_uid_codes"] = UidCodes(f)
+    return codes
+
+
+def _where(t: pa.Table, col: str, value: str) -> np.ndarray:
+    return np.flatnonzero(pc.fill_null(pc.equal(_array(t[col]), value), False).to_numpy(zero_copy_only=False))
+
+
 def firebase_user_missing_in_core(f: dict[str, Any], region: str) -> Keys:
-    fb = f["fb_users"]
-    return _minus(fb.filter(pc.equal(fb["role"], "patient"))["uid"], f["core_users"]["firebase_uid"])
+    return _codes(f).missing("fb_users", _where(f["fb_users"], "role", "patient"), "core_users")
 
 
 def core_user_missing_in_firebase(f: dict[str, Any], region: str) -> Keys:
-    return _minus(f["core_users"]["firebase_uid"], f["fb_users"]["uid"])
+    return _codes(f).missing("core_users", None, "fb_users")
 
 
 def patient_missing_in_supabase(f: dict[str, Any], region: str) -> Keys:
-    return _minus(_patient_uids(f["core_users"]), f["sb_users"]["firebase_uid"])
-
-
-def _core_ids(core: pa.Table) -> pa.Table:
-    """firebase_uid → core users.id (the last row of a uid wins, as a dict would)."""
-    t = core.select(["firebase_uid", "id"])
-    if t["firebase_uid"].null_count:
-        t = t.filter(pc.is_valid(t["firebase_uid"]))
-    if pc.count_distinct(t["firebase_uid"]).as_py() != t.num_rows:
-        t = _first_per(t.take(pa.array(np.arange(t.num_rows)[::-1])), "firebase_uid")
-    return t.rename_columns(["firebase_uid", "core_id"])
-
-
-def _aligned(keys: pa.Array | pa.ChunkedArray, by: pa.Table, key: str, col: str) -> pa.Array:
-    """For each of `keys`, `col` of the row of `by` (unique `key`) holding it, or null: a hash lookup
-    (index_in) and a take, lighter than a join."""
-    idx = pc.index_in(_array(keys), value_set=_array(by[key]))
-    return _array(by[col]).take(idx)
-
-
-def supabase_user_unknown(f: dict[str, Any], region: str) -> Keys:
-    sb = f["sb_users"]
-    core_id = _aligned(sb["firebase_uid"], _core_ids(f["core_users"]), "firebase_uid", "core_id")
-    bad = pc.fill_null(pc.not_equal(core_id, _array(sb["postgres_id"])), True)
-    return pc.unique(_array(sb["id"]).filter(bad))
+    return _codes(f).missing("core_users", _where(f["core_users"], "is_patient", "t"), "sb_users")
 
 
 def profile_missing(f: dict[str, Any], region: str) -> Keys:
-    return _minus(_patient_uids(f["core_users"]), f["fs_profiles"]["uid"])
+    return _codes(f).missing("core_users", _where(f["core_users"], "is_patient", "t"), "fs_profiles")
+
+
+def _take(a: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """a[rows], null where a row is -1."""
+    return _array(a).take(pa.array(np.where(rows < 0, 0, rows), pa.int64(), mask=rows < 0))
+
+
+def _core_id_of(codes: UidCodes, core: pa.Table, uid_codes: np.ndarray) -> pa.Array:
+    """The core users.id of each uid code (the last core row of a uid wins, as a dict would)."""
+    pos = codes.position("core_users", first=False)
+    rows = np.where(uid_codes >= 0, pos[np.where(uid_codes >= 0, uid_codes, 0)], -1)
+    return _take(core["id"], rows)
+
+
+def supabase_user_unknown(f: dict[str, Any], region: str) -> Keys:
+    codes, sb = _codes(f), f["sb_users"]
+    core_id = _core_id_of(codes, f["core_users"], codes.codes["sb_users"])
+    bad = pc.fill_null(pc.not_equal(core_id, _array(sb["postgres_id"])), True)
+    return pc.unique(_array(sb["id"]).filter(bad))
 
 
 def _table(x: Any, columns: list[str]) -> pa.Table:
@@ -375,57 +422,49 @@ def _table(x: Any, columns: list[str]) -> pa.Table:
     return columnar.strings(x, columns) if isinstance(x, pd.DataFrame) else x
 
 
-def _store_values(f: dict[str, Any]) -> dict[str, pa.Table]:
-    """Per store: uid, raw email, raw phone (one row per uid: the first, i.e. for Supabase the oldest
-    live user of each uid)."""
-    core = _table(f["core_users"], ["firebase_uid", "email", "phone"])
-    sb = _table(f["sb_users"], ["firebase_uid", "email", "phone"])
-    fb = _table(f["fb_users"], ["uid", "email", "phone"])
-    fs = _table(f["fs_profiles"], ["uid", "email", "phone"])
-
-    def shape(t: pa.Table, uid: str) -> pa.Table:
-        cols = {c: (t[c] if c in t.column_names else pa.nulls(t.num_rows, pa.string())) for c in ("email", "phone")}
-        return _first_per(pa.table({"uid": t[uid], **cols}), "uid")
-
-    return {"firebase_auth": shape(fb, "uid"), "firestore": shape(fs, "uid"),
-            "core": shape(core, "firebase_uid"), "supabase": shape(sb, "firebase_uid")}
+DRIFT_PARTS = {"firebase_auth": "fb_users", "firestore": "fs_profiles", "core": "core_users", "supabase": "sb_users"}
 
 
-def patient_uids(f: dict[str, Any]) -> pa.Array:
-    core, fb = f["core_users"], f["fb_users"]
-    a = _array(core["firebase_uid"]).filter(pc.fill_null(pc.equal(_array(core["role"]), "PATIENT"), False))
-    b = _array(fb.filter(pc.equal(fb["role"], "patient"))["uid"]).cast(pa.string())
-    return pc.unique(pc.drop_null(pa.concat_arrays([a, b])))
+def patient_codes(f: dict[str, Any]) -> np.ndarray:
+    """Codes of the patients: core users with role PATIENT and Firebase users with claim patient."""
+    codes = _codes(f)
+    a = codes.codes["core_users"][_where(f["core_users"], "role", "PATIENT")]
+    b = codes.codes["fb_users"][_where(f["fb_users"], "role", "patient")]
+    both = np.concatenate([a, b])
+    return np.unique(both[both >= 0])
 
 
 def drift_rows(f: dict[str, Any], region: str, uids: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """One row per (uid, field, pair of stores) whose non-empty values differ after normalisation.
 
-    Each store's values are normalised once; pair by pair, the second store's rows are aligned with
-    the first's by a hash lookup on uid, the normalised values compared, and the raw values read for
-    the differing uids alone (which are then kept if they are wanted: patients, or `uids`)."""
-    wanted = patient_uids(f) if uids is None else pa.array(sorted(set(uids)), pa.string())
-    per = _store_values(f)
+    Each store's values are normalised once (its first row per uid; for Supabase the oldest live
+    user); pair by pair the rows are aligned through the uid codes, the normalised values compared,
+    and the raw values read for the differing uids alone (kept if wanted: patients, or `uids`)."""
+    if any(isinstance(f[p], pd.DataFrame) for p in DRIFT_PARTS.values()):  # the patient page's frames
+        f = {p: _table(f[p], [UidCodes.COLUMNS[p], "email", "phone"]) for p in DRIFT_PARTS.values()}
+    codes = _codes(f)
+    wanted = np.zeros(codes.size, dtype=bool)
+    wanted[patient_codes(f) if uids is None else codes.of(uids)] = True
+    pos = {store: codes.position(part) for store, part in DRIFT_PARTS.items()}
     rows: list[dict[str, Any]] = []
     for fld in ("email", "phone"):
-        normed = {store: (norm_email(t[fld]) if fld == "email" else norm_phone(t[fld], region))
-                  for store, t in per.items()}
+        normed = {}
+        for store, part in DRIFT_PARTS.items():
+            col = f[part][fld] if fld in f[part].column_names else pa.nulls(f[part].num_rows, pa.string())
+            normed[store] = norm_email(col) if fld == "email" else norm_phone(col, region)
         for a, b in combinations(DRIFT_STORES, 2):
-            ta, tb = per[a], per[b]
-            na = normed[a].take(pc.index_in(_array(tb["uid"]), value_set=_array(ta["uid"])))
-            differ = pc.fill_null(pc.not_equal(na, normed[b]), False)
-            if not pc.any(differ).as_py():
+            both = np.flatnonzero((pos[a] >= 0) & (pos[b] >= 0) & wanted)
+            ra, rb = pos[a][both], pos[b][both]
+            differ = pc.fill_null(pc.not_equal(normed[a].take(pa.array(ra)), normed[b].take(pa.array(rb))), False)
+            mask = differ.to_numpy(zero_copy_only=False)
+            if not mask.any():
                 continue
-            hit = _array(tb["uid"]).filter(differ)
-            hit = hit.filter(pc.is_in(hit, value_set=wanted))
-            if not len(hit):
-                continue
-            raw = {}
-            for store in (a, b):
-                t = per[store].filter(pc.is_in(per[store]["uid"], value_set=hit))
-                raw[store] = dict(zip(t["uid"].to_pylist(), t[fld].to_pylist(), strict=True))
-            rows.extend({"uid": u, "field": fld, "stores": [a, b], "values": [raw[a][u], raw[b][u]]}
-                        for u in hit.to_pylist())
+            hit, ra, rb = both[mask], ra[mask], rb[mask]
+            ta, tb = DRIFT_PARTS[a], DRIFT_PARTS[b]
+            va = _array(f[ta][fld]).take(pa.array(ra)).to_pylist()
+            vb = _array(f[tb][fld]).take(pa.array(rb)).to_pylist()
+            rows.extend({"uid": u, "field": fld, "stores": [a, b], "values": [x, y]}
+                        for u, x, y in zip(codes.uids(hit).to_pylist(), va, vb, strict=True))
     rows.sort(key=lambda r: (r["uid"], r["field"], DRIFT_STORES.index(r["stores"][0]),
                              DRIFT_STORES.index(r["stores"][1])))
     return rows
@@ -481,14 +520,17 @@ def reconcile_identities(stores: Stores) -> dict[str, list[str]]:
     snap = Snapshot.load(stores, {"core_users", "sb_users"}, {}, stores.settings.secret_values())
     if snap.errors:
         raise StoreUnavailable(next(iter(snap.errors.values())))
-    core, sb = snap.frames["core_users"], snap.frames["sb_users"]
-    first = _first_per(sb.select(["firebase_uid", "postgres_id"]), "firebase_uid")
-    core_id = _aligned(first["firebase_uid"], _core_ids(core), "firebase_uid", "core_id")
-    mismatch = pc.and_(pc.is_valid(core_id), pc.fill_null(pc.not_equal(core_id, _array(first["postgres_id"])), True))
+    f = dict(snap.frames)
+    codes = UidCodes(f)
+    sb_first = codes.position("sb_users")  # code → the oldest live Supabase user of the uid
+    both = np.flatnonzero((sb_first >= 0) & codes.present("core_users"))
+    core_id = _core_id_of(codes, f["core_users"], both)
+    postgres_id = _take(f["sb_users"]["postgres_id"], sb_first[both])
+    mismatch = pc.fill_null(pc.not_equal(core_id, postgres_id), True).to_numpy(zero_copy_only=False)
     return {
-        "missing_in_supabase": sorted(_minus(core["firebase_uid"], sb["firebase_uid"]).to_pylist()),
-        "missing_in_core": sorted(_minus(sb["firebase_uid"], core["firebase_uid"]).to_pylist()),
-        "postgres_id_mismatch": sorted(_array(first["firebase_uid"]).filter(mismatch).to_pylist()),
+        "missing_in_supabase": sorted(codes.missing("core_users", None, "sb_users").to_pylist()),
+        "missing_in_core": sorted(codes.missing("sb_users", None, "core_users").to_pylist()),
+        "postgres_id_mismatch": sorted(codes.uids(both[mismatch]).to_pylist()),
     }
 
 
