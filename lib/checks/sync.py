@@ -275,7 +275,11 @@ def finish(raw: Keys, limit: int = KEYS_LIMIT) -> Found:
     if isinstance(raw, list):
         return Found(len(raw), sorted(raw)[:limit])
     arr = _array(raw)
-    first = arr.take(pc.sort_indices(arr)[:limit]) if len(arr) else arr
+    if len(arr) > limit:  # the `limit` smallest (a partial selection), then only those sorted
+        arr_k = arr.take(pc.bottom_k_unstable(arr, limit))
+        first = arr_k.take(pc.sort_indices(arr_k))
+    else:
+        first = arr.take(pc.sort_indices(arr)) if len(arr) else arr
     if pa.types.is_fixed_size_binary(arr.type):
         return Found(len(arr), columnar.uuid_text(first.to_pylist()))
     return Found(len(arr), [str(v) for v in first.to_pylist()])
@@ -325,15 +329,17 @@ class UidCodes:
     def __init__(self, f: dict[str, Any]) -> None:
         self.tables = {name: _table(f[name], [col]) if isinstance(f[name], pd.DataFrame) else f[name]
                        for name, col in self.COLUMNS.items() if name in f}
-        arrays = [_array(t[self.COLUMNS[name]]).cast(pa.string()) for name, t in self.tables.items()]
-        encoded = pa.concat_arrays(arrays).dictionary_encode() if arrays else pa.array([], pa.string()).dictionary_encode()
-        self.values: pa.Array = encoded.dictionary
-        flat = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        self.codes: dict[str, np.ndarray] = {}
-        at = 0
-        for name, a in zip(self.tables, arrays, strict=True):
-            self.codes[name] = flat[at : at + len(a)]
-            at += len(a)
+        # one memo table across every store's chunks (no concatenated copy): all chunks share codes
+        chunks: list[tuple[str, pa.Array]] = [
+            (name, c.cast(pa.string())) for name, t in self.tables.items() for c in t[self.COLUMNS[name]].chunks]
+        encoded = pa.chunked_array([c for _, c in chunks], pa.string()).dictionary_encode()
+        self.values: pa.Array = (encoded.chunks[-1].dictionary if encoded.num_chunks
+                                 else pa.array([], pa.string()))
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in self.tables}
+        for (name, _), enc in zip(chunks, encoded.chunks, strict=True):
+            parts[name].append(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64))
+        self.codes: dict[str, np.ndarray] = {
+            name: np.concatenate(p) if p else np.zeros(0, np.int64) for name, p in parts.items()}
 
     @property
     def size(self) -> int:
