@@ -449,14 +449,13 @@ def _core_detail(stores: Stores, uids: list[str]) -> dict[str, Any]:
 def _supabase_detail(stores: Stores, uids: list[str]) -> dict[str, Any]:
     sb = _pg(stores, "supabase")
     out: dict[str, Any] = {}
-    prefixes = [u.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%" for u in uids]
     with sb.read() as conn:
         out["users"] = _q(conn, "supabase/patient_users", uids=uids)
         out["documents"] = _q(conn, "supabase/patient_documents", uids=uids, ids=[])
         out["connections"] = _q(conn, "supabase/patient_connections", uids=uids,
                                 hours=stores.settings.token_expiring_hours)
         out["orphan_chunks"] = _q(conn, "supabase/patient_orphan_chunks", uids=uids)
-        out["orphan_files"] = _q(conn, "supabase/patient_orphan_files", prefixes=prefixes, uids=uids)
+        out["orphan_files"] = _q(conn, "supabase/patient_orphan_files", uids=uids)
     return out
 
 

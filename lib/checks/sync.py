@@ -331,7 +331,8 @@ class UidCodes:
                        for name, col in self.COLUMNS.items() if name in f}
         # one memo table across every store's chunks (no concatenated copy): all chunks share codes
         chunks: list[tuple[str, pa.Array]] = [
-            (name, c.cast(pa.string())) for name, t in self.tables.items() for c in t[self.COLUMNS[name]].chunks]
+            (name, c.cast(pa.string())) for name, t in self.tables.items() for c in t[self.COLUMNS[name]].chunks
+            if len(c)]
         encoded = pa.chunked_array([c for _, c in chunks], pa.string()).dictionary_encode()
         self.values: pa.Array = (encoded.chunks[-1].dictionary if encoded.num_chunks
                                  else pa.array([], pa.string()))

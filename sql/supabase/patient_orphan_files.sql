@@ -3,13 +3,16 @@
 --         patients' own documents name are set aside first (an indexed read); only what is left,
 --         normally nothing, is checked against every document's file_url, as the check does
 -- store:  supabase
--- params: :prefixes (text[], LIKE patterns '<uid>/%' with %, _ and \ escaped by backslash),
---         :uids (text[]); the (bucket_id, name) index, documents_patient_id_idx
+-- params: :uids (text[]).
+--         An object is under a patient's folder when its first path segment is the uid; an
+--         expression index on storage.objects (split_part(name, '/', 1)) serves it on a large project
+--         (without it, the bucket is read), documents_patient_id_idx serves `named`
 WITH mine AS (
     SELECT o.name, o.created_at
     FROM storage.objects o
     WHERE o.bucket_id = 'documents'
-      AND o.name LIKE ANY(CAST(:prefixes AS text[]))
+      AND split_part(o.name, '/', 1) = ANY(CAST(:uids AS text[]))
+      AND strpos(o.name, '/') > 0
 ), named AS (
     SELECT (regexp_match(d.file_url, '/storage/v1/object/(public/)?documents/([^?#]+)'))[2] AS name
     FROM public.documents d
