@@ -523,11 +523,17 @@ def core_users_phone(f: dict[str, Any], region: str) -> Keys:
 def reconcile_identities(stores: Stores) -> dict[str, list[str]]:
     """Core ↔ Supabase identity reconciliation (the benchmark's unit): every core user against the
     live Supabase auth users by Firebase uid. Lists the uids missing on either side and those whose
-    Supabase metadata postgres_id (oldest live user of the uid) is not the core users.id."""
-    snap = Snapshot.load(stores, {"core_users", "sb_users"}, {}, stores.settings.secret_values())
-    if snap.errors:
-        raise StoreUnavailable(next(iter(snap.errors.values())))
-    f = dict(snap.frames)
+    Supabase metadata postgres_id (oldest live user of the uid) is not the core users.id. It reads
+    only the key columns (both stores at once, by COPY) and compares them on uid codes, as the
+    check run does."""
+    if stores.core is None or stores.supabase is None:
+        raise StoreUnavailable("the reconciliation needs the core and Supabase databases")
+    if not hasattr(stores.supabase, "arrow"):
+        raise StoreUnavailable("supabase: the reconciliation needs SUPABASE_DB_URL")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        core_f = pool.submit(stores.core.arrow, "snapshot/core_user_keys")
+        sb_f = pool.submit(stores.supabase.arrow, "snapshot/supabase_user_keys")  # type: ignore[union-attr]
+        f = {"core_users": core_f.result(), "sb_users": sb_f.result()}
     codes = UidCodes(f)
     sb_first = codes.position("sb_users")  # code → the oldest live Supabase user of the uid
     both = np.flatnonzero((sb_first >= 0) & codes.present("core_users"))
