@@ -121,7 +121,7 @@ def test_configuration_is_settings_or_one_sentence_without_the_secret(env: dict[
         except ConfigError as exc:
             message = str(exc)
             assert message and "\n" not in message and "Traceback" not in message, message
-            named = [n for n in SETTING_NAMES if n in message]
+            named = [n for n in SETTING_NAMES if re.search(rf"\b{n}\b", message)]  # CHECK_STATEMENT_… ≠ STATEMENT_…
             assert named and set(named) <= set(values), (message, values)
             for n, (v, pw) in env.items():
                 if n in SECRET_SETTINGS:
