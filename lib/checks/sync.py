@@ -53,11 +53,6 @@ def _core_users(s: Stores, _: dict[str, Any]) -> Part:
     return s.core.arrow("snapshot/core_users")
 
 
-def _core_doc_ids(s: Stores, _: dict[str, Any]) -> Part:
-    assert s.core is not None
-    return s.core.fixed("snapshot/core_document_ids", {"id": "uuid"})
-
-
 def _core_prescriptions(s: Stores, _: dict[str, Any]) -> Part:
     assert s.core is not None
     return s.core.fixed("snapshot/core_prescription_urls", {"id": "uuid", "url_md5": "uuid"})
@@ -66,11 +61,6 @@ def _core_prescriptions(s: Stores, _: dict[str, Any]) -> Part:
 def _sb_users(s: Stores, _: dict[str, Any]) -> Part:
     assert s.supabase is not None
     return s.supabase.live_users()
-
-
-def _sb_doc_ids(s: Stores, _: dict[str, Any]) -> Part:
-    assert s.supabase is not None
-    return s.supabase.document_ids()
 
 
 def _sb_prescriptions(s: Stores, _: dict[str, Any]) -> Part:

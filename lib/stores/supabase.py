@@ -48,10 +48,6 @@ class SupabaseStore(PgStore):
         """url_md5: md5 of every prescription document's file_url (16 bytes)."""
         return self.fixed("snapshot/supabase_prescription_urls", {"url_md5": "uuid"})
 
-    def connection_patients(self) -> pa.Table:
-        """id, patient_firebase_uid of every connection."""
-        return self.arrow("snapshot/supabase_connection_patients")
-
     def documents_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
         """How many documents have a patient_id that is none of `uids`, and the first `limit` ids."""
         rows = self.rows("snapshot/supabase_documents_unknown_patient", {"uids": uids, "limit": limit}, bulk=True)

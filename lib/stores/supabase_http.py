@@ -306,9 +306,6 @@ class SupabaseHttpStore:
         urls = sorted(set(df.loc[(df["type"] == "prescription") & df["file_url"].notna(), "file_url"]))
         return pa.table({"url_md5": columnar.md5s(urls)})
 
-    def connection_patients(self) -> pa.Table:
-        return columnar.strings(self.connections_frame(), ["id", "patient_firebase_uid"])
-
     def documents_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
         df = self._documents()
         keys = sorted(df.loc[~df["patient_id"].isin(set(uids)), "id"].dropna().astype(str))
