@@ -87,3 +87,12 @@ def results(stores: Stores, run_id: int) -> list[dict[str, Any]]:
 def latest_before(stores: Stores, when: datetime) -> int | None:
     rows = _rows(stores, "ops/latest_run_before", {"before": when})
     return int(rows[0]["id"]) if rows else None
+
+
+def latest_saved_run(stores: Stores, not_before: datetime | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The newest saved run that was not generated (started at or after `not_before`) and its
+    results, or None."""
+    head = _rows(stores, "ops/latest_saved_run", {"not_before": not_before})
+    if not head:
+        return None
+    return head[0], results(stores, int(head[0]["id"]))

@@ -5,7 +5,8 @@
   it starts and fills them inside an `st.status` that shows each step.
 - `page_header()`: the title of a page and, in the demo, the banner that says so on every page.
 - `show_error()`: one clear sentence, secrets removed, never a traceback.
-- Cached reads (`st.cache_data`): store pings and row counts (30 s), the check run (60 s). They are
+- Cached reads (`st.cache_data`): store pings (PING_TTL_S, the one state of a store every page
+  shows), row counts (30 s); the check run is the server's (lib.checks.latest). They are
   keyed on a digest of the configuration, never on the Stores object itself.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -32,9 +33,6 @@ DEMO_BANNER = (
     "**Demo** — nothing is configured, so these are the dashboard's own demo stores holding "
     "generated HealBridge data with planted defects. No real patient is shown."
 )
-
-_demo_lock = threading.Lock()
-
 
 # ---------------------------------------------------------------------- errors
 def _secrets(settings: Settings | None = None) -> list[str]:
@@ -139,17 +137,39 @@ def _open_stores(key: str, _settings: Settings) -> Stores:
     return open_stores(_settings)
 
 
-def _start_demo(settings: Settings) -> None:
-    """Start and fill the demo, showing each step; on failure, show the sentence and stop."""
-    from lib.demo import run_demo
+DEMO_START_TIMEOUT_S = 600.0  # a page gives up waiting (and says so) after this; the start itself goes on
 
+
+def _wait_for_demo(settings: Settings) -> None:
+    """The demo stores are down or empty: have the server start them (lib.demo.starter: one start
+    for the whole process, owned by no session) and show its progress until it is ready. A tab
+    that closes or reloads meanwhile leaves the start running; every other tab shows the same steps."""
+    from lib.demo.starter import starter
+
+    start = starter(settings)
+    state = start.ensure()
+    shown = 0
     with st.status("Starting the demo stores…", expanded=True) as status:
-        try:
-            run_demo(settings, progress=status.write)
-        except Exception as exc:  # noqa: BLE001 - shown as one sentence below
+        deadline = time.monotonic() + DEMO_START_TIMEOUT_S
+        while True:
+            for step in state.steps[shown:]:
+                status.write(step)
+            shown = len(state.steps)
+            if not state.running:
+                break
+            if time.monotonic() > deadline:
+                status.update(label="The demo stores are still starting", state="running", expanded=True)
+                st.info(f"Still starting after {state.elapsed_s:,.0f} s; this page looks again by itself.")
+                time.sleep(2)
+                st.rerun()
+            state = start.wait(0.5)
+        if state.error:
             status.update(label="The demo stores could not start", state="error", expanded=True)
-            _fail(exc)
-        status.update(label="Demo stores ready", state="complete", expanded=False)
+            _fail(OpsError(state.error))
+        status.update(label=f"Demo stores ready ({state.elapsed_s:,.0f} s)", state="complete", expanded=False)
+    from lib.checks.latest import forget_all
+
+    forget_all()  # the data may have been refilled: no run of the old data is shown
 
 
 def get_stores() -> Stores:
@@ -158,31 +178,19 @@ def get_stores() -> Stores:
     A configuration error, a missing tool (demo) or a demo that cannot start ends the page with
     one sentence. A store that is down is not an error here: the pages show it as down."""
     settings = get_settings()
-    key = _where_key(settings, _demo_where(settings)) if settings.demo else settings_key(settings)
-    try:
-        return _open_stores(key, settings)
-    except DemoNotRunning:
-        if not settings.demo:
-            raise
-    except OpsError as exc:
-        _fail(exc)
-    except Exception as exc:  # noqa: BLE001
-        _fail(exc)
-    if not _demo_lock.acquire(blocking=False):
-        with st.spinner("Another session is starting the demo stores…"):
-            _demo_lock.acquire()
-    try:
+    for _attempt in range(3):
+        key = _where_key(settings, _demo_where(settings)) if settings.demo else settings_key(settings)
         try:
             return _open_stores(key, settings)
         except DemoNotRunning:
-            pass
-        _start_demo(settings)
-        try:
-            return _open_stores(key, settings)
+            if not settings.demo:
+                raise
+        except OpsError as exc:
+            _fail(exc)
         except Exception as exc:  # noqa: BLE001
             _fail(exc)
-    finally:
-        _demo_lock.release()
+        _wait_for_demo(settings)
+    _fail(OpsError("The demo stores started but do not answer; see the logs in the data folder."))
 
 
 # ---------------------------------------------------------------------- shared widgets
@@ -219,7 +227,10 @@ def down_notice(stores: Stores) -> None:
 
 
 # ---------------------------------------------------------------------- cached reads
-@st.cache_data(ttl=30, show_spinner="Pinging the stores…")
+PING_TTL_S = 5  # every page shows a store's state from this one ping: they agree within these seconds
+
+
+@st.cache_data(ttl=PING_TTL_S, show_spinner="Pinging the stores…")
 def _ping(key: str, _stores: Stores) -> dict[str, dict[str, Any]]:
     now = datetime.now(UTC)
     out = _stores.ping(STORE_NAMES)
@@ -231,7 +242,8 @@ def _ping(key: str, _stores: Stores) -> dict[str, dict[str, Any]]:
 
 
 def ping(stores: Stores) -> dict[str, dict[str, Any]]:
-    """{store: {ok, configured, latency_ms, version, error, checked_at, (parts)}}, cached 30 s."""
+    """{store: {ok, configured, latency_ms, version, error, checked_at, (parts)}}, cached PING_TTL_S:
+    the one source of "reachable now" for every page (Stores, the down notice, Health's tiles)."""
     return _ping(_stores_key(stores), stores)
 
 
@@ -263,30 +275,64 @@ def clear_store_cache() -> None:
     _row_counts.clear()
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def _check_run(key: str, _stores: Stores, _firebase_max_age_s: float = 0.0) -> Any:
-    # the reuse age is left out of the cache key: "Run checks now" and the periodic run share one entry
-    from lib.checks.runner import run_checks
+def _not_before(settings: Settings) -> datetime | None:
+    """In the demo, a saved run is of the data now loaded only if it started after the last fill."""
+    if not settings.demo:
+        return None
+    from lib.demo import manifest_path
 
-    return run_checks(_stores, source="web", firebase_max_age_s=_firebase_max_age_s)
+    p = manifest_path(settings)
+    return datetime.fromtimestamp(p.stat().st_mtime, UTC) if p.is_file() else None
 
 
-def check_run(stores: Stores, *, fresh: bool = False) -> Any:
-    """The latest CheckRun of every check (lib.checks.runner.run_checks), cached 60 s; the periodic
-    re-run reuses a Firebase listing up to FIREBASE_SNAPSHOT_MAX_AGE_S old, `fresh` runs every check
-    now and lists Firebase again. Errors end the page with one sentence."""
-    if fresh:
-        _check_run.clear()
-    reuse = 0.0 if fresh else float(stores.settings.firebase_snapshot_max_age_s)
+def latest_run(stores: Stores) -> Any:
+    """The latest run of the checks (lib.checks.latest): the one this server holds, refreshed in
+    the background once per REFRESH_SECONDS for every session together, never because a cache was
+    cleared. A Latest(run, refreshing, from_history, error)."""
+    from lib.checks.latest import service
+
     try:
-        run = _check_run(_stores_key(stores), stores, reuse)
+        return service(_stores_key(stores)).latest(
+            stores, max_age_s=REFRESH_SECONDS, not_before=_not_before(stores.settings),
+            reuse_firebase_s=float(stores.settings.firebase_snapshot_max_age_s))
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    return masked(run)
+
+
+def check_run(stores: Stores) -> Any:
+    """The latest CheckRun (latest_run), masked for the reader; when there is none yet (the first
+    run failed, or it takes longer than the page waits) the page says so and looks again."""
+    latest = latest_run(stores)
+    if latest.run is None:
+        if latest.error:
+            _fail(OpsError(f"The check run failed: {latest.error}"))
+        st.info("The first run of the checks is under way; this page shows it as soon as it is done.",
+                icon=":material/hourglass_top:")
+        time.sleep(2)
+        st.rerun()
+    now = ping(stores)
+    back = [n for n, st_ in latest.run.stores.items() if not st_.get("ok") and now.get(n, {}).get("ok")]
+    if back and not latest.refreshing:  # a store the run found down answers again: the run is out of date
+        from lib.checks.latest import service
+
+        service(_stores_key(stores)).refresh(stores, float(stores.settings.firebase_snapshot_max_age_s))
+    if back:
+        st.info(f"{', '.join(STORE_LABELS.get(n, n) for n in back)} answers again; the checks are running again "
+                "(what needs it below is from the run before).", icon=":material/hourglass_top:")
+    if latest.from_history:
+        st.info(f"Showing run #{latest.run.run_id} from the history (samples only) while a new run is under way.",
+                icon=":material/hourglass_top:")
+    elif latest.error:
+        st.warning(f"The last refresh of the checks failed ({redact(latest.error)}); showing the run before it.",
+                   icon=":material/warning:")
+    return masked(latest.run)
 
 
 def clear_check_cache() -> None:
-    _check_run.clear()
+    """The data changed (a fix was applied): forget the runs held, so that the next page starts one."""
+    from lib.checks.latest import forget_all
+
+    forget_all()
 
 
 def check_count() -> int:
@@ -323,7 +369,7 @@ def check_results_frame(run: Any, sample_keys: int = 3) -> pd.DataFrame:
 # (Health, Duplicates & orphans, Tokens, Constraints, Weekly review)
 # One colour language for every page: the worst finding of a check, an area or a run is error
 # (red), warn (orange), info (blue); none is ok (green); a check that could not run is unknown (grey).
-REFRESH_SECONDS = 60  # the Health page's auto-refresh: the TTL of the cached check run (_check_run)
+REFRESH_SECONDS = 60  # how old the latest run may get before the server starts the next one (lib.checks.latest)
 STATUS_COLORS = {"error": "red", "warn": "orange", "info": "blue", "ok": "green", "unknown": "gray"}
 STATUS_ICONS = {"error": ":material/error:", "warn": ":material/warning:", "info": ":material/info:",
                 "ok": ":material/check_circle:", "unknown": ":material/help:"}
@@ -420,26 +466,39 @@ def link_column(label: str, pattern: str | None = None) -> Any:
 
 
 def run_checks_now(stores: Stores, key: str) -> Any:
-    """The "Run checks now" button: runs every check afresh with its progress in a status box,
-    then forgets the cached reads built on the previous run. Returns the new run or None."""
-    if not st.button("Run checks now", key=key, type="primary", icon=":material/play_arrow:"):
+    """The "Run checks now" button (oncall and admin; support sees it disabled): runs every check
+    afresh, or joins the run under way, with its progress in a status box, then forgets the cached
+    reads built on the previous run. Returns the new run or None."""
+    from lib.checks.latest import RUN_ROLES, service
+
+    who = actor()
+    allowed = who.role in RUN_ROLES
+    if not st.button("Run checks now", key=key, type="primary", icon=":material/play_arrow:", disabled=not allowed,
+                     help=None if allowed else f"Running the checks on request needs the role {' or '.join(RUN_ROLES)}; "
+                                               "the dashboard refreshes them by itself."):
         return None
     with st.status("Running the checks…", expanded=True) as status:
         status.write(f"Pinging the stores, then running {check_count()} checks")
-        run = check_run(stores, fresh=True)
+        try:
+            run = service(_stores_key(stores)).run_now(stores, who, progress=status.write)
+        except OpsError as exc:  # the role (a forged click), or the run failed: said, and the page goes on
+            status.update(label="The checks did not run", state="error", expanded=True)
+            show_error(exc)
+            return None
         clear_monitor_cache()
         seconds = (run.finished_at - run.started_at).total_seconds()
         failed = sum(r.count is None for r in run.results)
         status.write(f"{len(run.results)} checks finished in {seconds:.1f} s")
         status.update(label=f"Checks finished in {seconds:.1f} s" + (f", {failed} could not run" if failed else ""),
                       state="error" if failed else "complete", expanded=False)
-    return run
+    return masked(run)
 
 
 def checked_caption(run: Any) -> None:
     age = (datetime.now(UTC) - run.finished_at).total_seconds()
     st.caption(f"Checked at {run.finished_at:%Y-%m-%d %H:%M:%S} UTC ({age:,.0f} s ago), run "
-               f"{'#' + str(run.run_id) if run.run_id else '(not saved)'}; cached for {REFRESH_SECONDS} s.")
+               f"{'#' + str(run.run_id) if run.run_id else '(not saved)'}; refreshed every {REFRESH_SECONDS} s "
+               "for everyone.")
 
 
 def _quiet(fn: Any, *args: Any) -> Any:
@@ -611,11 +670,23 @@ def clear_acks_cache() -> None:
 
 
 # ---------------------------------------------------------------------- patient lookup (the Patient page)
+class _Uncached(Exception):
+    """Raised out of a cached read to hand back a result without caching it (a store was down:
+    the next run asks again, so a store that is back is seen at once, as on every other page)."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__("uncached")
+        self.value = value
+
+
 @st.cache_data(ttl=30, max_entries=200, show_spinner="Looking in every store…")
 def _patient_search(key: str, query: str, _stores: Stores) -> Any:
     from lib.patient import search
 
-    return search(_stores, query)
+    found = search(_stores, query)
+    if found.down:
+        raise _Uncached(found)
+    return found
 
 
 def patient_search(stores: Stores, query: str) -> Any:
@@ -623,6 +694,8 @@ def patient_search(stores: Stores, query: str) -> Any:
     A store that is down is in the result's `down`; anything else ends the page with one sentence."""
     try:
         found = _patient_search(_stores_key(stores), query, stores)
+    except _Uncached as partial:
+        found = partial.value
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     record_lookup(stores, found)
@@ -636,7 +709,10 @@ def patient_search(stores: Stores, query: str) -> Any:
 def _patient_view(key: str, uid: str, down: tuple[tuple[str, str], ...], _stores: Stores) -> Any:
     from lib.patient import load
 
-    return load(_stores, [uid], dict(down))[0]
+    view = load(_stores, [uid], dict(down))[0]
+    if view.down:
+        raise _Uncached(view)
+    return view
 
 
 def patient_view(stores: Stores, uid: str, down: dict[str, str] | None = None) -> Any:
@@ -644,6 +720,8 @@ def patient_view(stores: Stores, uid: str, down: dict[str, str] | None = None) -
     search found down (not asked again)."""
     try:
         view = _patient_view(_stores_key(stores), uid, tuple(sorted((down or {}).items())), stores)
+    except _Uncached as partial:
+        view = partial.value
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     return masked(view, uid=uid)

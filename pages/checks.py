@@ -9,24 +9,8 @@ web.page_header(
 )
 stores = web.get_stores()
 
-if st.button("Run checks now", key="run_checks", type="primary", icon=":material/play_arrow:"):
-    with st.status("Running the checks…", expanded=True) as status:
-        status.write(f"Pinging the stores, then running {web.check_count()} checks")
-        run = web.check_run(stores, fresh=True)
-        seconds = (run.finished_at - run.started_at).total_seconds()
-        failed = sum(r.count is None for r in run.results)
-        status.write(f"{len(run.results)} checks finished in {seconds:.1f} s")
-        status.update(
-            label=f"Checks finished in {seconds:.1f} s" + (f", {failed} could not run" if failed else ""),
-            state="error" if failed else "complete",
-            expanded=False,
-        )
-    st.session_state["checks.last_run"] = run
-
-run = st.session_state.get("checks.last_run")
-if run is None:
-    st.info("No run yet in this session: press **Run checks now**.")
-    st.stop()
+ran = web.run_checks_now(stores, key="run_checks")
+run = ran if ran is not None else web.check_run(stores)
 
 results = web.check_results_frame(run)
 found = results[results["count"].fillna(0) > 0]

@@ -29,8 +29,9 @@ def health() -> None:
         st.warning(f"{found} of {len(run.results)} checks have findings; {len(failing) - found} could not run.",
                    icon=web.STATUS_ICONS[status])
 
+    now = web.ping(stores)  # reachable now, as on every page; the run's own view of the stores is in its results
     for col, name in zip(st.columns(len(run.stores)), [n for n in web.STORE_LABELS if n in run.stores], strict=True):
-        s = run.stores[name]
+        s = now.get(name) or run.stores[name]
         with col, st.container(border=True):
             st.markdown(f"**{web.STORE_LABELS.get(name, name)}**")
             if not s.get("configured", True):

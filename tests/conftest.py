@@ -90,15 +90,19 @@ def fresh_caches() -> Iterator[None]:
     """cache_resource and cache_data outlive an AppTest run within the process: start each test clean."""
     import streamlit as st
 
+    from lib.checks import latest
     from lib.checks.sync import forget_firebase_listings
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    forget_firebase_listings()
+    def clean() -> None:
+        latest.wait_all()  # a background run of the previous test ends before its stores are released
+        latest.forget_all()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        forget_firebase_listings()
+
+    clean()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    forget_firebase_listings()
+    clean()
 
 
 @pytest.fixture

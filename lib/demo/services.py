@@ -169,8 +169,16 @@ class DemoServices:
 
     # ------------------------------------------------------------------ start
     def start(self, progress: Progress = _quiet) -> None:
-        """Start whatever part of the demo is not running; wait until each answers."""
+        """Start whatever part of the demo is not running; wait until each answers. Holds the data
+        folder's start lock: two processes never start the same emulator twice."""
+        from lib.demo.starter import start_lock
+
         firebase_bin, jar = _require_tools(self.settings)
+        with start_lock(self.data_dir):
+            self.state = DemoState.load(self.data_dir)  # another process may have started parts meanwhile
+            self._start_locked(firebase_bin, jar, progress)
+
+    def _start_locked(self, firebase_bin: Path, jar: Path, progress: Progress) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         procs: list[tuple[str, subprocess.Popen[bytes] | None]] = []
         if not self.auth_running():
