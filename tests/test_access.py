@@ -197,9 +197,9 @@ def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores:
     for page in PAGES[:-1]:
         at = _app(page, role="support", query={"q": uid} if page == "pages/patient.py" else None)
         assert not at.exception, (page, [e.value for e in at.exception])
-        for key in ("run_checks", "health_run"):  # pages that show the run after a click
+        for key in ("run_checks", "health_run"):  # pages that run the checks on a click: support may not
             if any(b.key == key for b in at.button):
-                at.button(key=key).click().run(timeout=TIMEOUT)
+                assert at.button(key=key).disabled, (page, key)
         assert at.title and at.title[0].value != "HealBridge Ops", page
         assert not _leaks(at, values), (page, _leaks(at, values)[:5])
     assert downloads, "the pages offered no CSV"
@@ -209,8 +209,7 @@ def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores:
     # the drift keys are in the Checks page's samples, masked but with the uid kept; oncall sees them whole
     first = manifest["planted"]["sync.field_drift"]["keys"][0]
     for role, want, not_want in (("support", phi.mask_key(first), first), ("oncall", first, phi.mask_key(first))):
-        at = _app("pages/checks.py", role=role)
-        at.button(key="run_checks").click().run(timeout=TIMEOUT)
+        at = _app("pages/checks.py", role=role)  # the server's latest run, no click needed
         sample = at.dataframe[0].value.set_index("check").loc["sync.field_drift", "sample"]
         assert sample.startswith(want) and not_want not in sample, (role, sample)
     # the patient page for support: masked, the lookup audited with the kind of identifier and the uid
