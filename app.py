@@ -30,4 +30,4 @@ PAGES = {
 # Outside the demo nobody gets past this without signing in with a role (lib.web.gate shows the
 # sign-in page and stops); in the demo it draws the role picker.
 web.gate()
-st.navigation(PAGES).run()
+web.navigate(PAGES)

@@ -193,6 +193,22 @@ def get_stores() -> Stores:
     _fail(OpsError("The demo stores started but do not answer; see the logs in the data folder."))
 
 
+def navigate(pages: dict[str, list[Any]]) -> None:
+    """Run st.navigation(pages). Streamlit serves the default page at the root only, so a link or a
+    bookmark to its own url_path (e.g. /health) would say "Page not found" and redirect: that path
+    is resolved to the default page first."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    default = next((p for group in pages.values() for p in group if getattr(p, "_default", False)), None)
+    ctx = get_script_run_ctx()
+    if default is not None and ctx is not None:
+        manager = ctx.pages_manager
+        own = getattr(default, "_url_path", "")
+        if own and not manager.intended_page_script_hash and manager.intended_page_name == own:
+            manager.set_script_intent("", "")
+    st.navigation(pages).run()
+
+
 # ---------------------------------------------------------------------- shared widgets
 def page_header(title: str, caption: str | None = None) -> Settings:
     """The page title, its caption, and in the demo the demo banner. Returns the settings.

@@ -1,0 +1,155 @@
+"""Benchmark: many browser sessions on the Health page at once.
+
+Starts a demo of its own (its own data folder, `python -m lib demo --patients N`), the dashboard
+(`streamlit run app.py`) on a free port, and Debian's Chromium through Playwright with S sessions
+(one browser context each). For D seconds every session loads /health again and again; a load is
+timed from the navigation to the page drawn (the Health title, the area tiles' "Findings" metrics,
+and no script running). Prints and writes the median, p95 and max, and the loads per session.
+
+    .venv/bin/python scripts/bench_sessions.py [--patients 5000] [--sessions 20] [--seconds 60] [--out FILE]
+
+It lives beside `python -m lib bench` rather than in it because it drives a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+sys.path.insert(0, str(ROOT))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+
+
+async def _drawn(page: Any, timeout_s: float) -> None:
+    await page.locator('[data-testid="stMain"] h1', has_text="Health").first.wait_for(timeout=timeout_s * 1000)
+    await page.locator('[data-testid="stMetricLabel"]', has_text="Findings").first.wait_for(timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    while await page.locator('[data-testid="stStatusWidget"]').count() > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the page was still running")
+        await asyncio.sleep(0.05)
+
+
+async def _session(browser: Any, url: str, until: float, times: list[float], errors: list[str]) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    try:
+        while time.monotonic() < until:
+            t0 = time.perf_counter()
+            try:
+                await page.goto(f"{url}/health")
+                await _drawn(page, 120)
+                times.append(time.perf_counter() - t0)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+    finally:
+        await context.close()
+
+
+async def _drive(url: str, sessions: int, seconds: float) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"])
+        try:
+            warm = await browser.new_page()  # the first run of the server: the check run, the caches
+            await warm.goto(f"{url}/health")
+            await _drawn(warm, 600)
+            await warm.close()
+            idle: list[float] = []
+            await _session(browser, url, time.monotonic() + 10, idle, [])
+            times: list[float] = []
+            errors: list[str] = []
+            until = time.monotonic() + seconds
+            await asyncio.gather(*(_session(browser, url, until, times, errors) for _ in range(sessions)))
+        finally:
+            await browser.close()
+    return {"idle": idle, "times": times, "errors": errors}
+
+
+def _stats(xs: list[float]) -> dict[str, Any]:
+    if not xs:
+        return {"n": 0}
+    xs = sorted(xs)
+    return {"n": len(xs), "median_s": round(statistics.median(xs), 3),
+            "p95_s": round(xs[min(len(xs) - 1, int(0.95 * len(xs)))], 3), "max_s": round(xs[-1], 3)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--patients", type=int, default=5000)
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: apt-get install chromium")
+    from lib.config import STORE_SETTINGS
+
+    data_dir = Path(tempfile.mkdtemp(prefix="hbl", dir="/tmp"))
+    env = {k: v for k, v in os.environ.items() if k not in (*STORE_SETTINGS, "OPS_DATABASE_URL")}
+    env.update(HEALBRIDGE_DATA_DIR=str(data_dir), HEALBRIDGE_SECRETS_FILE="/nonexistent/secrets.toml")
+    port = _free_port()
+    server = None
+    try:
+        subprocess.run([sys.executable, "-m", "lib", "demo", "--patients", str(args.patients), "--seed", "7"],
+                       cwd=ROOT, env=env, check=True, capture_output=True, timeout=1800)
+        log = open(data_dir / "streamlit.log", "wb")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+             "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", 240)
+        got = asyncio.run(_drive(f"http://127.0.0.1:{port}", args.sessions, args.seconds))
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        subprocess.run([sys.executable, "-m", "lib", "demo", "--stop"], cwd=ROOT, env=env, capture_output=True,
+                       timeout=120)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    result = {"patients": args.patients, "sessions": args.sessions, "seconds": args.seconds,
+              "load_average": os.getloadavg(), "idle": _stats(got["idle"]), "loaded": _stats(got["times"]),
+              "errors": len(got["errors"]), "first_errors": got["errors"][:5]}
+    print(json.dumps(result, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
