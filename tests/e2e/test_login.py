@@ -54,6 +54,7 @@ COOKIE_SECRET = "e2e-cookie-secret-0b7d2e91c3a4"
 ONCALL = ("bob", "bob-pass-e2e", "bob@hospital.example")
 NO_ROLE = ("eve", "eve-pass-e2e", "eve@elsewhere.example")
 ONCALL_GROUP = "healbridge-oncall"  # bob's group in nanoidp; [roles] oncall = ["group:healbridge-oncall"]
+SHORT_MAX_AGE_S = 75.0  # the second app's SESSION_MAX_AGE_HOURS, in seconds
 ID_TOKEN_CLAIMS = json.dumps({"id_token": {"email": None, "email_verified": None, "groups": None}})
 
 
@@ -174,12 +175,10 @@ support = ["@hospital.example"]
                         FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{demo['firestore']['port']}")
         wait_http(f"{self.idp_url}/.well-known/openid-configuration", self.idp, self.tmp / "idp.log", 60)
         self.app = self._start_app(self.port, self._secrets("secrets.toml", redirect_uri), "streamlit.log")
-
-    def start_short(self, max_age_hours: float) -> None:
-        """The same stores and provider, a second app whose sessions last `max_age_hours`."""
-        if self.short is None:
-            self.short = self._start_app(self.short_port, self._secrets("secrets-short.toml", f"{self.short_url}/oauth2callback"),
-                                         "streamlit-short.log", SESSION_MAX_AGE_HOURS=str(max_age_hours))
+        # the same stores and provider, a second app whose sessions last SHORT_MAX_AGE_S (started now:
+        # its port, free a moment ago, is in the provider's redirect URIs)
+        self.short = self._start_app(self.short_port, self._secrets("secrets-short.toml", f"{self.short_url}/oauth2callback"),
+                                     "streamlit-short.log", SESSION_MAX_AGE_HOURS=str(SHORT_MAX_AGE_S / 3600))
 
     def stop(self) -> None:
         _stop(self.short)
@@ -373,8 +372,7 @@ def test_cookies_saved_before_sign_out_do_not_sign_in_afterwards(login: Login, c
 
 
 def test_a_session_older_than_the_maximum_age_is_refused(login: Login, page: Any) -> None:
-    max_age_s = 75.0
-    login.start_short(max_age_s / 3600)
+    max_age_s = SHORT_MAX_AGE_S
     _sign_in(login, page, ONCALL, login.short_url)
     back = time.time()  # the ID token (its iat) was issued before this
     _health(login, page)
