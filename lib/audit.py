@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from lib.fixes import Actor
     from lib.stores import Stores
 
-ACTIONS = ("signin", "lookup", "unmask", "export", "fix.plan", "fix.apply", "audit.view")
+ACTIONS = ("signin", "signout", "lookup", "unmask", "export", "fix.plan", "fix.apply", "audit.view")
 COLUMNS = ["id", "at", "who", "role", "action", "target", "reason", "detail"]
 MAX_ROWS = 10_000
 

@@ -14,21 +14,34 @@ or the environment variable HEALBRIDGE_ROLES (it wins), e.g.
 
 A person matched by several entries gets the highest role (admin > oncall > support); a person
 matched by none has no role and sees nothing. An identity whose `email_verified` claim is false
-matches no email entry.
+matches no email entry. The role is resolved again on every run from the current mapping; the
+claims themselves (email, groups) are those of the ID token at sign-in, which Streamlit keeps in its
+cookie: a group removed at the identity provider counts from the next sign-in.
+
+Sessions: Streamlit's sign-in cookie lives 30 days and cannot be recalled, so the session is checked
+here on every run (`session_refusal`): a session is the ID token of one sign-in (`session_id`: a
+digest of its iss, sub, iat and nonce); it is refused once it is older than SESSION_MAX_AGE_HOURS
+(from the token's `iat`), and once it was signed out (`revoke_session` writes it to the ops
+database's append-only `session_revocations` and the `signout` audit event).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lib.config import secrets_file
 from lib.errors import ConfigError, OpsError
 from lib.fixes import ROLES, Actor
+
+if TYPE_CHECKING:
+    from lib.stores import Stores
 
 ROLES_ENV = "HEALBRIDGE_ROLES"
 RANK = {r: i for i, r in enumerate(ROLES)}  # support 0 < oncall 1 < admin 2
@@ -156,6 +169,93 @@ def who_of(claims: Mapping[str, Any]) -> str:
 def actor_from_claims(claims: Mapping[str, Any], roles: RoleMap) -> Actor | None:
     role = resolve_role(claims, roles)
     return None if role is None else Actor(who_of(claims), role)
+
+
+# ---------------------------------------------------------------------- sessions
+CLOCK_SKEW = timedelta(minutes=5)  # an `iat` this far in the future is still taken as "now"
+
+
+def session_id(claims: Mapping[str, Any]) -> str | None:
+    """The sign-in session of these claims: a digest of the ID token's issuer, subject, issue time
+    and nonce (one per sign-in), or None when they are not a signed-in identity with `sub` and `iat`."""
+    if not claims or not claims.get("is_logged_in") or not claims.get("sub") or signed_in_at(claims) is None:
+        return None
+    parts = (claims.get("iss"), claims.get("sub"), claims.get("iat"), claims.get("nonce"))
+    return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
+
+
+def signed_in_at(claims: Mapping[str, Any]) -> datetime | None:
+    """When the session began: the ID token's `iat` (seconds since the epoch), or None."""
+    iat = claims.get("iat")
+    if isinstance(iat, bool) or not isinstance(iat, int | float | str):
+        return None
+    try:
+        return datetime.fromtimestamp(float(iat), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def duration_text(hours: float) -> str:
+    """12 hours, 1 hour, 90 minutes, 45 seconds: the largest unit that says it exactly."""
+    seconds = max(1, round(hours * 3600))
+    n, unit = next((seconds // size, name) for size, name in ((3600, "hour"), (60, "minute"), (1, "second"))
+                   if seconds % size == 0)
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def session_refusal(claims: Mapping[str, Any], max_age_hours: float, *, revoked: bool = False,
+                    now: datetime | None = None) -> str | None:
+    """Why this signed-in session may not go on (one sentence), or None: no sign-in time, older than
+    `max_age_hours`, or signed out (`revoked`, see is_revoked)."""
+    started = signed_in_at(claims)
+    if started is None or not claims.get("sub"):
+        return ("The identity provider's token says neither who (sub) nor when (iat) this session was "
+                "signed in, so it cannot be limited in time and is refused.")
+    if revoked:
+        return "This session was signed out: sign in again to go on."
+    now = now or datetime.now(UTC)
+    if started > now + CLOCK_SKEW or now - started > timedelta(hours=max_age_hours):
+        return (f"Your session has expired: a sign-in lasts {duration_text(max_age_hours)} "
+                "(SESSION_MAX_AGE_HOURS). Sign in again to go on.")
+    return None
+
+
+def _ops_engine(stores: Stores) -> Any:
+    from lib import history
+
+    return history.engine(history.ops_url(stores))
+
+
+def is_revoked(stores: Stores, session: str) -> bool:
+    """Whether the session `session` (session_id) was signed out; raises when the ops database
+    cannot be read (the caller refuses the session then)."""
+    from sqlalchemy import text
+
+    from lib.sqlfiles import load
+
+    with _ops_engine(stores).connect() as conn:
+        return bool(conn.execute(text(load("ops/session_revoked").text), {"session_id": session}).scalar_one())
+
+
+def revoke_session(stores: Stores, claims: Mapping[str, Any], actor: Actor | None) -> str | None:
+    """Sign out the session of `claims` server-side: its row in session_revocations (committed first:
+    from then on every copy of its cookie is refused), then the `signout` audit event when the reader
+    had a role (a reader without one was never let in, nor recorded). Returns the session id (None:
+    no session to revoke). Raises when the ops database cannot be written."""
+    from sqlalchemy import text
+
+    from lib import audit
+    from lib.sqlfiles import load
+
+    session = session_id(claims)
+    if session is None:
+        return None
+    with _ops_engine(stores).begin() as conn:
+        conn.execute(text(load("ops/session_revoke").text),
+                     {"session_id": session, "who": who_of(claims), "signed_in_at": signed_in_at(claims)})
+    if actor is not None:
+        audit.record(stores, actor, "signout", detail={"sub": claims.get("sub"), "session": session})
+    return session
 
 
 def demo_actor(role: str | None) -> Actor:

@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     # how old a Firebase listing the dashboard's periodic re-runs may reuse (0: list every time);
     # "Run checks now" and the command line always list afresh
     firebase_snapshot_max_age_s: int = Field(default=300, ge=0, le=86_400)
+    # how long a sign-in lasts (Streamlit's cookie lives 30 days): older sessions must sign in again
+    session_max_age_hours: float = Field(default=12.0, gt=0, le=720)
 
     @classmethod
     def settings_customise_sources(
@@ -216,6 +218,8 @@ def _describe(error: dict[str, Any]) -> str:
     msg = msg.removeprefix("Value error, ")
     if error.get("type") in ("int_parsing", "int_type"):
         msg = "must be a whole number"
+    elif error.get("type") in ("float_parsing", "float_type", "finite_number"):
+        msg = "must be a number"
     elif error.get("type", "").startswith(("greater_than", "less_than")):
         msg = msg[0].lower() + msg[1:]
     return f"{loc} {msg}."

@@ -959,7 +959,7 @@ def _signin_page(message: str, *, login: bool, logout: bool) -> None:
         if login and st.button("Sign in", type="primary", icon=":material/login:", key="healbridge.login"):
             st.login()
         if logout and st.button("Sign out", icon=":material/logout:", key="healbridge.logout"):
-            st.logout()
+            _sign_out()
 
     # the navigation knows the sign-in page only (no page file is reachable), and whatever page was
     # asked for, the sign-in prompt is what is drawn
@@ -970,17 +970,23 @@ def _signin_page(message: str, *, login: bool, logout: bool) -> None:
 
 
 def current_actor() -> Any:
-    """The reader as lib.fixes.Actor(who, role), or None (outside the demo: not signed in, or
-    signed in without a role). A malformed role configuration ends the page with its sentence."""
+    """The reader as lib.fixes.Actor(who, role), or None (outside the demo: not signed in, signed in
+    longer ago than SESSION_MAX_AGE_HOURS, or signed in without a role). The role is resolved from
+    the current [roles] on every call. A malformed role configuration ends the page with its sentence.
+    (Whether the session was signed out is an ops-database lookup: gate() makes it on every run.)"""
     from lib import auth
 
-    if get_settings().demo:
+    settings = get_settings()
+    if settings.demo:
         return auth.demo_actor(st.session_state.get(ROLE_STATE))
+    claims = st.user.to_dict()
+    if auth.session_refusal(claims, settings.session_max_age_hours) is not None:
+        return None
     try:
         roles = auth.load_roles(_st_secrets())
     except OpsError as exc:
         _fail(exc)
-    return auth.actor_from_claims(st.user.to_dict(), roles)
+    return auth.actor_from_claims(claims, roles)
 
 
 def _demo_role_picker() -> None:
@@ -1011,25 +1017,52 @@ def gate() -> Any:
                          "until then.", login=False, logout=False)
         if not st.user.is_logged_in:
             _signin_page("Sign in to see HealBridge Ops.", login=True, logout=False)
+        # the cookie lives 30 days and every copy of it signs in: the session must be young enough
+        # and not signed out (lib.auth), checked on every run
+        claims = st.user.to_dict()
+        session = auth.session_id(claims)
+        try:
+            revoked = session is not None and auth.is_revoked(get_stores(), session)
+        except Exception as exc:  # noqa: BLE001 - the revocations cannot be read: no session
+            _signin_page(f"Your session cannot be checked, so nothing is shown ({safe_message(exc, _secrets())}).",
+                         login=False, logout=False)
+        refusal = auth.session_refusal(claims, settings.session_max_age_hours, revoked=revoked)
+        if refusal is not None:
+            _signin_page(refusal, login=True, logout=False)
         actor = current_actor()
         if actor is None:
             _signin_page(f"{st.user.get('email') or 'This account'} has no role in HealBridge Ops: ask an admin "
                          "to add you to [roles].", login=False, logout=True)
         st.sidebar.caption(f"Signed in as **{actor.who}** ({actor.role})")
-        st.sidebar.button("Sign out", icon=":material/logout:", key="healbridge.signout", on_click=st.logout)
+        st.sidebar.button("Sign out", icon=":material/logout:", key="healbridge.signout", on_click=_sign_out)
         _record_signin(actor)
     st.session_state[ACTOR_STATE] = actor
     return actor
 
 
+def _sign_out() -> None:
+    """The Sign out buttons: the session revoked in the ops database (every saved copy of its cookie
+    is refused from then on) and the `signout` audit event, then Streamlit's st.logout."""
+    from lib import auth
+
+    try:
+        auth.revoke_session(get_stores(), st.user.to_dict(), current_actor())
+    except Exception as exc:  # noqa: BLE001 - the browser's cookie is cleared all the same
+        import logging
+
+        logging.getLogger(__name__).error("sign-out could not be recorded: %s", safe_message(exc, _secrets()))
+    st.logout()
+
+
 def _record_signin(who: Any) -> None:
     """The first time in a session a signed-in reader is seen: the sign-in event (no audit, no access)."""
-    from lib import audit
+    from lib import audit, auth
 
     if st.session_state.get(SIGNIN_STATE) == who:
         return
     try:
-        audit.record(get_stores(), who, "signin", detail={"sub": st.user.get("sub")})
+        audit.record(get_stores(), who, "signin",
+                     detail={"sub": st.user.get("sub"), "session": auth.session_id(st.user.to_dict())})
     except Exception as exc:  # noqa: BLE001
         st.error(f"The audit log cannot be written, so nothing is shown ({safe_message(exc, _secrets())}).",
                  icon=":material/lock:")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def signed_in(email: str, **claims: Any) -> dict[str, Any]:
+    """st.user after st.login: the ID token's claims, with the subject and the issue time a session
+    needs (lib.auth refuses a session without them, or older than SESSION_MAX_AGE_HOURS)."""
+    return {"is_logged_in": True, "email": email, "sub": f"sub-{email}", "iat": int(time.time()), **claims}
 
 
 def app(page: str | None = None, *, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
@@ -18,7 +25,7 @@ def app(page: str | None = None, *, query: dict[str, str] | None = None, timeout
         at.switch_page(page)
     for k, v in (query or {}).items():
         at.query_params[k] = v
-    at.user = {"is_logged_in": True, "email": "ops@hospital.example"}
+    at.user = signed_in("ops@hospital.example")
     at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
                   "roles": {"admin": ["ops@hospital.example"]}}
     return at.run(timeout=timeout)

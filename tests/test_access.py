@@ -26,7 +26,7 @@ from lib import audit, auth, phi
 from lib.demo.services import PROJECT_ID, DemoServices
 from lib.errors import ConfigError
 from lib.fixes import Actor
-from tests.apptest_support import rendered
+from tests.apptest_support import rendered, signed_in
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
@@ -138,7 +138,7 @@ def test_no_page_shows_anything_without_sign_in(configured: dict[str, str], stor
     cases = {
         "sign-in not configured": {"user": {"email": "ada@hospital.example"}, "secrets": {}},
         "not signed in": {"user": {"is_logged_in": False}, "secrets": {"auth": AUTH, "roles": ROLES}},
-        "signed in without a role": {"user": {"is_logged_in": True, "email": "eve@elsewhere.example"},
+        "signed in without a role": {"user": signed_in("eve@elsewhere.example"),
                                      "secrets": {"auth": AUTH, "roles": ROLES}},
     }
     for case, kw in cases.items():
@@ -168,7 +168,7 @@ def test_no_page_shows_anything_without_sign_in(configured: dict[str, str], stor
 def test_signed_in_with_a_role_sees_the_pages_and_the_sign_in_is_audited(configured: dict[str, str], stores: Any) -> None:
     admin = Actor("ada@hospital.example", "admin")
     before = len(audit.log(stores, admin, action="signin", limit=10_000))
-    user = {"is_logged_in": True, "email": "ada@hospital.example", "sub": "ada-1"}
+    user = signed_in("ada@hospital.example", sub="ada-1")
     at = _app("pages/stores.py", user=user, secrets={"auth": AUTH, "roles": ROLES})
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Stores" and [s.value for s in at.success] == ["Reachable"] * 3
@@ -177,7 +177,7 @@ def test_signed_in_with_a_role_sees_the_pages_and_the_sign_in_is_audited(configu
     assert len(signins) == before + 1
     assert (signins.iloc[0]["who"], signins.iloc[0]["role"]) == ("ada@hospital.example", "admin")
     # support (by domain) is signed in too, but the Audit page refuses it: enforced in lib.audit.log
-    at = _app("pages/audit.py", user={"is_logged_in": True, "email": "sam@hospital.example"},
+    at = _app("pages/audit.py", user=signed_in("sam@hospital.example"),
               secrets={"auth": AUTH, "roles": ROLES})
     assert not at.exception and not at.dataframe
     assert [e.value for e in at.error] == ["The role support may not read the audit log: it needs admin."]

@@ -44,7 +44,7 @@ from lib.config import Settings, load_settings
 from lib.demo.services import PROJECT_ID, DemoServices
 from lib.errors import ConfigError
 from lib.patient import MAX_MATCHES, Search, search
-from tests.apptest_support import rendered
+from tests.apptest_support import rendered, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -388,7 +388,7 @@ def test_no_page_shows_a_secret(secret_config: dict[str, Any], caplog: Any) -> N
     for page in PAGES:
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         at.secrets["auth"] = secret_config["auth"]
-        at.user = {"is_logged_in": True, "email": ADMIN, "email_verified": True, "sub": "ada-1"}
+        at.user = signed_in(ADMIN, email_verified=True, sub="ada-1")
         at.switch_page(page)
         if page.endswith("patient.py"):
             at.query_params["q"] = "a"
@@ -430,7 +430,7 @@ def test_errors_about_an_unreachable_store_show_no_secret(secret_config: dict[st
         for page in ("pages/stores.py", "pages/checks.py", "pages/patient.py"):
             at = AppTest.from_file(APP, default_timeout=TIMEOUT)
             at.secrets["auth"] = secret_config["auth"]
-            at.user = {"is_logged_in": True, "email": ADMIN, "email_verified": True, "sub": "ada-1"}
+            at.user = signed_in(ADMIN, email_verified=True, sub="ada-1")
             at.switch_page(page)
             at.query_params["q"] = "ab"
             at.run(timeout=TIMEOUT)

@@ -83,3 +83,23 @@ CREATE OR REPLACE TRIGGER audit_log_no_update_delete BEFORE UPDATE OR DELETE ON 
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+-- Signed-out sign-in sessions (lib.auth.revoke_session). Streamlit's sign-in cookie lives 30 days
+-- and cannot be recalled from the browser, so "Sign out" writes the session here and gate() refuses
+-- it from then on, whatever copy of the cookie comes back. session_id is lib.auth.session_id (a
+-- digest of the ID token's iss, sub, iat and nonce), never the token. APPEND-ONLY like audit_log.
+CREATE TABLE IF NOT EXISTS session_revocations (
+    session_id   text PRIMARY KEY,
+    who          text NOT NULL,
+    signed_in_at timestamptz,
+    revoked_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE OR REPLACE FUNCTION session_revocations_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = 'session_revocations is append-only: ' || TG_OP || ' is refused';
+END;
+$$;
+CREATE OR REPLACE TRIGGER session_revocations_no_update_delete BEFORE UPDATE OR DELETE ON session_revocations
+    FOR EACH ROW EXECUTE FUNCTION session_revocations_append_only();
+CREATE OR REPLACE TRIGGER session_revocations_no_truncate BEFORE TRUNCATE ON session_revocations
+    FOR EACH STATEMENT EXECUTE FUNCTION session_revocations_append_only();
