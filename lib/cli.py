@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="run the checks")
     c.add_argument("--only", action="append", metavar="ID", help="run only this check (repeatable)")
-    c.add_argument("--store", action="append", choices=["core", "supabase", "firebase"], help="only checks of this store")
+    c.add_argument("--store", action="append", choices=["core", "supabase", "firebase"],
+                   help="keep the checks that read only the named stores (repeatable: core and supabase "
+                        "adds the core-Supabase checks)")
     c.add_argument("--json", action="store_true")
 
     pt = sub.add_parser("patient", help="find a patient in every store (UID, email, phone, id or name)")
