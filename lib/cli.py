@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="run the checks")
     c.add_argument("--only", action="append", metavar="ID", help="run only this check (repeatable)")
-    c.add_argument("--store", action="append", choices=["core", "supabase", "firebase"], help="only checks of this store")
+    c.add_argument("--store", action="append", choices=["core", "supabase", "firebase"],
+                   help="keep the checks that read only the named stores (repeatable: core and supabase "
+                        "adds the core-Supabase checks)")
     c.add_argument("--json", action="store_true")
 
     pt = sub.add_parser("patient", help="find a patient in every store (UID, email, phone, id or name)")
@@ -188,8 +190,9 @@ def cmd_patient(args: argparse.Namespace) -> int:
         try:  # every lookup is audited, as on the Patient page (who, which kind of identifier, the UIDs)
             audit.lookup(stores, actor, result.search.query.kind, [m.uid for m in result.matches],
                          list(result.search.down))
-        except Exception:  # noqa: BLE001 - an ops database that is down does not hide the answer
-            print("warning: the lookup could not be written to the audit log.", file=sys.stderr)
+        except Exception as exc:  # no audit, no patient (as the Patient page)
+            raise StoreUnavailable("The audit log cannot be written, so the patient is not shown "
+                                   f"({_audit_failure(exc, stores.settings.secret_values())}).") from exc
     finally:
         stores.dispose()
     s = result.search
@@ -230,6 +233,19 @@ def cmd_patient(args: argparse.Namespace) -> int:
                                                    "appointments", "session_notes", "sync_jobs")}
         print("  " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
     return 0
+
+
+def _audit_failure(exc: BaseException, secrets: list[str]) -> str:
+    """Why the audit log could not be written, as a clause: the ops database's error without its URL."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lib.stores.postgres import describe_db_error
+
+    text = describe_db_error("ops", exc) if isinstance(exc, SQLAlchemyError) else safe_message(exc, secrets)
+    for s in secrets:
+        if s:
+            text = text.replace(s, "•••")
+    return text.rstrip(".")
 
 
 def _fix_parser(sub: Any) -> None:

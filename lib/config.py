@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # the check run's bulk reads (COPY of whole tables, set-based check queries) at millions of rows
     check_statement_timeout_ms: int = Field(default=300_000, ge=100, le=3_600_000)
     connect_timeout_s: int = Field(default=5, ge=1, le=120)
+    # the Firestore listing (a whole collection): documents a page, and each page's deadline
+    firestore_page_size: int = Field(default=5000, ge=1, le=100_000)
+    firestore_page_timeout_s: float = Field(default=60.0, ge=0.001, le=3600)
     sync_jobs_stuck_minutes: int = Field(default=15, ge=1, le=100_000)
     token_expiring_hours: int = Field(default=24, ge=1, le=100_000)
     # how old a Firebase listing the dashboard's periodic re-runs may reuse (0: list every time);

@@ -29,6 +29,11 @@ def safe_message(exc: BaseException, secrets: list[str] | None = None) -> str:
     """One line about `exc` with every known secret removed."""
     if isinstance(exc, OpsError):
         text = str(exc)
+    elif "canceling statement due to statement timeout" in str(exc):
+        # the adapters name the setting that applied (lib.stores.postgres); a timeout that reaches
+        # here came from elsewhere, so both are named
+        text = ("a query ran past the statement timeout (STATEMENT_TIMEOUT_MS for the interactive reads, "
+                "CHECK_STATEMENT_TIMEOUT_MS for the check run's whole-table reads)")
     else:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__

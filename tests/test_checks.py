@@ -226,11 +226,12 @@ def test_only_and_store_options(demo: Any) -> None:
     proc = subprocess.run([sys.executable, "-m", "lib", "check", "--json", "--only", "token.expiring_soon"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0  # an info finding does not fail the run
-    proc = subprocess.run([sys.executable, "-m", "lib", "check", "--json", "--store", "firebase"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    doc = json.loads(proc.stdout)
-    assert doc["findings"] and all(
+    proc = subprocess.run([sys.executable, "-m", "lib", "check", "--json", "--store", "firebase", "--store", "core"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    doc = json.loads(proc.stdout)  # the checks that read only Firebase and core (cli.md)
+    assert doc["findings"] and any(
         {"firebase_auth", "firestore"} & set(REGISTRY[f["check"]].info.stores) for f in doc["findings"])
+    assert all(set(REGISTRY[f["check"]].info.stores) <= {"core", "firebase_auth", "firestore"} for f in doc["findings"])
     proc = subprocess.run([sys.executable, "-m", "lib", "check", "--only", "no.such_check"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Unknown check id 'no.such_check'" in proc.stderr

@@ -52,15 +52,30 @@ class CheckRun:
         return {r.id: r for r in self.results}
 
 
+def stores_of(c: Check) -> set[str]:
+    """The stores (core, supabase, firebase) a check reads."""
+    return {STORE_OF_PART[p] for p in c.info.stores}
+
+
 def select(only: list[str] | None = None, stores_filter: list[str] | None = None) -> list[Check]:
+    """The checks to run: `only` (ids), and of those the ones that read only the stores of
+    `stores_filter` (cli.md: `--store core --store supabase` adds the core↔Supabase checks)."""
+    from lib.errors import ConfigError
+
     unknown = [c for c in only or [] if c not in REGISTRY]
     if unknown:
-        from lib.errors import ConfigError
-
         raise ConfigError(f"Unknown check id {unknown[0]!r}; `python -m lib check --json` lists them all.")
     chosen = [REGISTRY[c.id] for c in CHECKS if not only or c.id in only]
     if stores_filter:
-        chosen = [c for c in chosen if {STORE_OF_PART[p] for p in c.info.stores} & set(stores_filter)]
+        named = set(stores_filter)
+        kept = [c for c in chosen if stores_of(c) <= named]
+        if not kept:  # say which store to add, for the first check that was left out
+            first = chosen[0]
+            also = sorted(stores_of(first) - named)
+            raise ConfigError(f"No {'selected ' if only else ''}check reads only {' and '.join(sorted(named))}: "
+                              f"{first.id} also reads {' and '.join(also)}; add {' '.join(f'--store {a}' for a in also)} "
+                              "to run it.")
+        chosen = kept
     return chosen
 
 
@@ -79,9 +94,7 @@ def run_checks(
     started = datetime.now(UTC)
     checks = select(only, stores_filter)
     secrets = stores.settings.secret_values()
-    needed = sorted({STORE_OF_PART[p] for c in checks for p in c.info.stores})
-    if stores_filter:
-        needed = [s for s in needed if s in stores_filter]
+    needed = sorted({s for c in checks for s in stores_of(c)})  # with --store, within the named stores
     pings = stores.ping(tuple(needed)) if needed else {}
     down: dict[str, str] = {}
     for name, p in pings.items():
@@ -94,9 +107,6 @@ def run_checks(
                     )
         elif not p["ok"]:
             down[name] = p["error"] or f"{name}: not reachable"
-    for part, store in STORE_OF_PART.items():  # parts of stores the filter left out
-        if store not in needed:
-            down.setdefault(part, f"{store}: left out by --store")
 
     results: dict[str, CheckResult] = {}
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -236,6 +246,8 @@ def to_json(run: CheckRun) -> dict[str, Any]:
 
 
 def exit_status(run: CheckRun) -> int:
+    """2 when a store a selected check needs is unreachable (only those are pinged) or a selected
+    check could not run; else 1 when an error check has findings; else 0."""
     if any(not s["ok"] for s in run.stores.values()):
         return 2
     if any(r.count is None for r in run.results):
@@ -243,4 +255,4 @@ def exit_status(run: CheckRun) -> int:
     return 1 if any(r.severity == "error" and (r.count or 0) > 0 for r in run.results) else 0
 
 
-__all__ = ["PARTS", "CheckResult", "CheckRun", "exit_status", "run_checks", "select", "to_json"]
+__all__ = ["PARTS", "CheckResult", "CheckRun", "exit_status", "run_checks", "select", "stores_of", "to_json"]

@@ -81,6 +81,8 @@ def open_stores(
                 PROJECT_ID,
                 auth_emulator_host=services.auth_host(),
                 firestore_emulator_host=services.firestore_host(),
+                page_size=settings.firestore_page_size,
+                page_timeout_s=settings.firestore_page_timeout_s,
             ),
             ops_url=settings.ops_database_url.get_secret_value() if settings.ops_database_url else uris.get("ops"),
         )
@@ -104,6 +106,8 @@ def open_stores(
             credentials_file=str(settings.google_application_credentials) if settings.google_application_credentials else None,
             auth_emulator_host=settings.firebase_auth_emulator_host,
             firestore_emulator_host=settings.firestore_emulator_host,
+            page_size=settings.firestore_page_size,
+            page_timeout_s=settings.firestore_page_timeout_s,
         )
     ops_url = settings.ops_database_url.get_secret_value() if settings.ops_database_url else None
     return Stores(settings=settings, demo=False, core=core, supabase=supabase, firebase=firebase, ops_url=ops_url)

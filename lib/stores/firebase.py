@@ -39,12 +39,27 @@ PROFILE_FIELDS = ["full_name", "email", "phone", "date_of_birth", "postgres_user
 
 FIRESTORE_TIMEOUT_S = 5.0  # one Firestore read attempt; transient errors are retried for at most…
 FIRESTORE_RETRY_S = 3.0  # …this long (the client's default retries a dead emulator for minutes)
+# A whole collection is listed in pages ordered by document id, each page with its own deadline
+# (settings FIRESTORE_PAGE_SIZE, FIRESTORE_PAGE_TIMEOUT_S); a page that fails with a transient
+# error is asked again from the last id, at most PAGE_ATTEMPTS times, after PAGE_BACKOFF_S, ×2 each.
+PAGE_SIZE = 5000
+PAGE_TIMEOUT_S = 60.0
+PAGE_ATTEMPTS = 4
+PAGE_BACKOFF_S = 0.5
+_TRANSIENT = (gexc.DeadlineExceeded, gexc.ServiceUnavailable, gexc.InternalServerError, gexc.TooManyRequests,
+              gexc.ResourceExhausted, gexc.Aborted)
 
 _env_lock = threading.Lock()
 
 
 def _bounded_retry() -> Retry:
     return Retry(predicate=if_transient_error, initial=0.1, maximum=1.0, multiplier=2.0, timeout=FIRESTORE_RETRY_S)
+
+
+def _no_retry() -> Retry:
+    """An explicit "never": the caller retries. (Left to its default retry, the client's own
+    retry-after-error path of a query stream fails with AttributeError '_retry' and hides the error.)"""
+    return Retry(predicate=lambda _exc: False)
 
 
 @contextmanager
@@ -94,8 +109,12 @@ class FirebaseStore:
         auth_emulator_host: str | None = None,
         firestore_emulator_host: str | None = None,
         timeout_s: float = 10.0,
+        page_size: int = PAGE_SIZE,
+        page_timeout_s: float = PAGE_TIMEOUT_S,
     ) -> None:
         self.project_id = project_id
+        self.page_size = max(1, int(page_size))
+        self.page_timeout_s = float(page_timeout_s)
         self.auth_emulator_host = auth_emulator_host
         self.firestore_emulator_host = firestore_emulator_host
         self.timeout_s = timeout_s
@@ -126,7 +145,7 @@ class FirebaseStore:
             parts["auth"] = {"ok": False, "latency_ms": None, "error": str(_firebase_error("auth", exc))}
         t1 = time.perf_counter()
         try:
-            self.db.collection(PROFILES).limit(1).get(timeout=min(self.timeout_s, 5), retry=None)
+            self.db.collection(PROFILES).limit(1).get(timeout=min(self.timeout_s, 5), retry=_no_retry())
             parts["firestore"] = {"ok": True, "latency_ms": round((time.perf_counter() - t1) * 1000, 1), "error": None}
         except Exception as exc:  # noqa: BLE001
             parts["firestore"] = {"ok": False, "latency_ms": None, "error": str(_firebase_error("firestore", exc))}
@@ -234,15 +253,52 @@ class FirebaseStore:
 
     # ------------------------------------------------------------------ Firestore
     def iter_profiles(self, fields: list[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Every `patients/{uid}` document, streamed (the client pages under the hood)."""
-        query = self.db.collection(PROFILES).select(fields or PROFILE_FIELDS)
-        try:
-            for snap in query.stream(timeout=max(self.timeout_s, 60)):
+        """Every `patients/{uid}` document: uid and `fields` (see _pages)."""
+        for page in self._pages(self.db.collection(PROFILES).select(fields or PROFILE_FIELDS)):
+            for snap in page:
                 row = {"uid": snap.id}
                 row.update(snap.to_dict() or {})
                 yield row
-        except Exception as exc:
-            raise _firebase_error("firestore", exc) from exc
+
+    def _pages(self, query: Any) -> Iterator[list[Any]]:
+        """The documents of `query`, a page (`page_size`) at a time, ordered by document id: each
+        page is one read with its own deadline (`page_timeout_s`); one that fails with a transient
+        error (its deadline passed, the store busy) is asked again from the last id, up to
+        PAGE_ATTEMPTS times. An error that remains is one sentence naming its cause."""
+        base = query.order_by("__name__").limit(self.page_size)
+        last: Any = None  # the last document of the last whole page
+        listed = attempt = 0
+        while True:
+            page_query = base if last is None else base.start_after(last)
+            try:
+                page = list(page_query.get(timeout=self.page_timeout_s, retry=_no_retry()))
+            except _TRANSIENT as exc:
+                attempt += 1
+                if attempt < PAGE_ATTEMPTS:
+                    time.sleep(PAGE_BACKOFF_S * 2 ** (attempt - 1))
+                    continue
+                raise self._listing_error(exc, listed, attempt) from exc
+            except Exception as exc:
+                raise _firebase_error("firestore", exc) from exc
+            attempt = 0
+            if page:
+                listed += len(page)
+                last = page[-1]
+                yield page
+            if len(page) < self.page_size:
+                return
+
+    def _listing_error(self, exc: BaseException, listed: int, attempts: int) -> StoreUnavailable:
+        where = f"the listing of {PROFILES} stopped after {listed:,} documents"
+        if isinstance(exc, gexc.DeadlineExceeded):
+            return StoreUnavailable(
+                f"firebase firestore: {where}: a page of {self.page_size:,} documents missed its "
+                f"{self.page_timeout_s:g} s deadline {attempts} times in a row (raise FIRESTORE_PAGE_TIMEOUT_S "
+                f"or lower FIRESTORE_PAGE_SIZE if the store is only slow)")
+        if isinstance(exc, gexc.ServiceUnavailable) and listed == 0:
+            return _firebase_error("firestore", exc)
+        text = (str(exc).strip().splitlines() or [""])[0][:200]
+        return StoreUnavailable(f"firebase firestore: {where}: {type(exc).__name__}: {text} ({attempts} attempts)")
 
     def profiles_table(self, fields: list[str]) -> pa.Table:
         """Every `patients/{uid}` document (streamed) as an Arrow table: uid and `fields`, as strings."""
@@ -277,7 +333,7 @@ class FirebaseStore:
 
     def count_profiles(self) -> int:
         try:
-            res = self.db.collection(PROFILES).count().get(timeout=self.timeout_s)
+            res = self.db.collection(PROFILES).count().get(timeout=self.timeout_s, retry=_bounded_retry())
             return int(res[0][0].value)
         except Exception as exc:
             raise _firebase_error("firestore", exc) from exc

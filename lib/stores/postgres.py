@@ -11,7 +11,7 @@ import io
 import re
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -41,14 +41,33 @@ def make_engine(url: str, *, connect_timeout_s: int = 5, pool_size: int = 4) -> 
     )
 
 
-def describe_db_error(store: str, exc: BaseException) -> str:
-    """One sentence about a database error, without the URL or its password."""
+# which setting gives a read its statement timeout, and what for (named in the timeout's message)
+INTERACTIVE_TIMEOUT = "STATEMENT_TIMEOUT_MS"
+CHECK_TIMEOUT = "CHECK_STATEMENT_TIMEOUT_MS"
+_TIMEOUT_USE = {INTERACTIVE_TIMEOUT: "the interactive reads", CHECK_TIMEOUT: "the check run's whole-table reads"}
+
+
+def is_statement_timeout(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "57014" and "statement timeout" in str(orig)
+
+
+def describe_db_error(store: str, exc: BaseException, timeout: tuple[str | None, int] | None = None) -> str:
+    """One sentence about a database error, without the URL or its password. `timeout`: the
+    setting (None: a fixed budget) and the milliseconds of the read's statement timeout, named
+    when that is what stopped it."""
     orig = getattr(exc, "orig", None) or exc
     first = (str(orig).strip().splitlines() or [""])[0]
     if "connection" in first.lower() and ("failed" in first.lower() or "refused" in first.lower()):
         return f"{store}: cannot connect to the database (is it running and reachable?)"
-    if "canceling statement due to statement timeout" in first:
-        return f"{store}: a query ran past the statement timeout"
+    if "canceling statement due to statement timeout" in first or is_statement_timeout(exc):
+        if timeout is None:
+            return f"{store}: a query ran past the statement timeout"
+        setting, ms = timeout
+        if setting is None:
+            return f"{store}: a query ran past the statement timeout of {ms:,} ms"
+        return (f"{store}: a query ran past the statement timeout of {ms:,} ms ({setting}, for "
+                f"{_TIMEOUT_USE.get(setting, 'these reads')}); raise {setting} if the store is only slow")
     # psycopg messages quote the server's words; they never include the DSN's password.
     return f"{store}: {type(orig).__name__}: {first[:300]}"
 
@@ -75,29 +94,37 @@ class PgStore:
 
     # ------------------------------------------------------------------ reads
     @contextmanager
-    def read(self, timeout_ms: int | None = None) -> Iterator[Connection]:
-        """A read-only transaction with a statement timeout; errors become StoreUnavailable."""
+    def read(self, timeout_ms: int | None = None, *, setting: str | None = None) -> Iterator[Connection]:
+        """A read-only transaction with a statement timeout; errors become StoreUnavailable. The
+        timeout is STATEMENT_TIMEOUT_MS's unless `timeout_ms` is given (`setting`: where that comes
+        from, named if the timeout stops a query)."""
+        if timeout_ms is None:
+            timeout_ms, setting = self.statement_timeout_ms, INTERACTIVE_TIMEOUT
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("BEGIN READ ONLY")
                 conn.exec_driver_sql(
                     "SELECT set_config('statement_timeout', %(t)s, true)",
-                    {"t": str(timeout_ms or self.statement_timeout_ms)},
+                    {"t": str(timeout_ms)},
                 )
                 try:
                     yield conn
                 finally:
                     conn.rollback()
-        except (SQLAlchemyError, DBAPIError) as exc:
-            raise StoreUnavailable(describe_db_error(self.name, exc)) from exc
+        except (SQLAlchemyError, DBAPIError, psycopg.Error) as exc:  # psycopg: the raw COPY reads
+            raise StoreUnavailable(describe_db_error(self.name, exc, (setting, timeout_ms))) from exc
         except OSError as exc:
             raise StoreUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+
+    def check_read(self) -> AbstractContextManager[Connection]:
+        """`read` with the check run's budget, CHECK_STATEMENT_TIMEOUT_MS."""
+        return self.read(self.check_statement_timeout_ms, setting=CHECK_TIMEOUT)
 
     def rows(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None, *,
              bulk: bool = False) -> list[dict[str, Any]]:
         """Rows of a SELECT; `bulk` (the check run's set-based reads) gets the check timeout."""
         stmt = sql.text if isinstance(sql, SqlFile) else load(sql).text
-        with self.read(self.check_statement_timeout_ms if bulk else None) as conn:
+        with self.check_read() if bulk else self.read() as conn:
             return [dict(r._mapping) for r in conn.execute(text(stmt), dict(params or {}))]
 
     def frame(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -125,7 +152,7 @@ class PgStore:
     def _copy(self, sql: SqlFile | str, params: Mapping[str, Any] | None, options: str) -> Iterator[Iterator[bytes]]:
         """COPY (SELECT …) TO STDOUT in a read-only transaction: its data as it arrives."""
         stmt = (sql.text if isinstance(sql, SqlFile) else load(sql).text).strip().rstrip(";")
-        with self.read(self.check_statement_timeout_ms) as conn:
+        with self.check_read() as conn:
             raw = conn.connection.dbapi_connection
             assert isinstance(raw, psycopg.Connection)
             if params:  # COPY takes no bound parameters: psycopg quotes them into the text client-side.
@@ -204,7 +231,7 @@ class PgStore:
     def keys(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> list[str]:
         """Run a check query whose first column is the key; return the keys, sorted."""
         stmt = sql.text if isinstance(sql, SqlFile) else load(sql).text
-        with self.read(self.check_statement_timeout_ms) as conn:
+        with self.check_read() as conn:
             return sorted(str(r[0]) for r in conn.execute(text(stmt), dict(params or {})))
 
     def scalar(self, sql: SqlFile | str, params: Mapping[str, Any] | None = None) -> Any:
