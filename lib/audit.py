@@ -4,7 +4,8 @@ Every event is one INSERT (sql/ops/audit_insert.sql); nothing here, or anywhere,
 it, and triggers of the ops schema refuse UPDATE, DELETE and TRUNCATE. Events: `signin`, `lookup`
 (the kind of identifier and the matched Firebase UIDs, never the typed value), `unmask` (with its
 reason), `export` (which CSV, how many rows, masked or not), `fix.plan` / `fix.apply` (lib.fixes),
-`audit.view`.
+`audit.view`. A fix attempt has two events: its start (detail outcome "started", written before
+anything runs) and its end (the outcome, or "abandoned" when its process died).
 
 The functions that do protected work check the role themselves: `unmask` (any role, a reason
 required), `export_csv` (any role; masked for support), `log` (admin only).
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from lib import phi
 from lib.auth import ROLES, Forbidden, require
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 ACTIONS = ("signin", "signout", "lookup", "unmask", "export", "fix.plan", "fix.apply", "audit.view")
 COLUMNS = ["id", "at", "who", "role", "action", "target", "reason", "detail"]
 MAX_ROWS = 10_000
+MAX_REASON = 2_000  # the longest reason kept (audit_log here, fix_audit in lib.fixes)
 
 
 class AuditError(OpsError):
@@ -51,11 +53,20 @@ def record(stores: Stores, actor: Actor, action: str, *, target: str | None = No
     if action not in ACTIONS:
         raise AuditError(f"{action!r} is not an audited action ({', '.join(ACTIONS)}).")
     with _engine(stores).begin() as conn:
-        return int(conn.execute(text(load("ops/audit_insert").text), {
-            "who": actor.who[:200], "role": actor.role[:50], "action": action,
-            "target": None if target is None else str(target)[:500],
-            "detail": json.dumps(detail or {}, default=str), "reason": (reason or "").strip()[:2000] or None,
-        }).scalar_one())
+        return record_on(conn, actor, action, target=target, detail=detail, reason=reason)
+
+
+def record_on(conn: Connection, actor: Actor, action: str, *, target: str | None = None,
+              detail: dict[str, Any] | None = None, reason: str | None = None) -> int:
+    """`record` on an open connection of the ops database, inside the caller's transaction (the fix
+    runner writes an attempt's start here and in fix_audit at once: both or neither)."""
+    if action not in ACTIONS:
+        raise AuditError(f"{action!r} is not an audited action ({', '.join(ACTIONS)}).")
+    return int(conn.execute(text(load("ops/audit_insert").text), {
+        "who": actor.who[:200], "role": actor.role[:50], "action": action,
+        "target": None if target is None else str(target)[:500],
+        "detail": json.dumps(detail or {}, default=str), "reason": (reason or "").strip()[:MAX_REASON] or None,
+    }).scalar_one())
 
 
 def lookup(stores: Stores, actor: Actor, kind: str, uids: Sequence[str], down: Sequence[str] = ()) -> int:
@@ -116,4 +127,4 @@ def log(stores: Stores, actor: Actor, *, who: str | None = None, action: str | N
     return df
 
 
-__all__ = ["ACTIONS", "AuditError", "Forbidden", "csv_bytes", "export_csv", "record_export", "log", "lookup", "record", "unmask"]
+__all__ = ["ACTIONS", "AuditError", "Forbidden", "csv_bytes", "export_csv", "record_export", "log", "lookup", "record", "record_on", "unmask"]

@@ -118,13 +118,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         settings, patients=args.patients, seed=args.seed, reset=args.reset, clean=args.clean,
         manifest=args.manifest, progress=progress,
     )
+    planted = sum(v["count"] for v in man["planted"].values())
+    what = (f"{man['patients']:,} patients, seed {man['seed']}, {planted} planted findings"
+            f"{' (clean)' if man['clean'] else ''}")
+    rebuild = f"python -m lib demo --patients {args.patients} --seed {args.seed}{' --clean' if args.clean else ''} --reset"
+    note = None
+    if man.get("kept"):
+        note = (f"Kept the demo already filled: {what}; --patients, --seed and --clean apply to a new fill only: "
+                f"`{rebuild}` rebuilds it (the audit log and the fix audit are kept).")
+    elif man.get("refilled_as_before") and (args.patients, args.seed, args.clean) != (
+            man["patients"], man["seed"], man["clean"]):
+        note = (f"An emulator had stopped, so every store was filled again as before: {what}; `{rebuild}` "
+                "rebuilds it with yours.")
     if args.json:
         _print_json({k: v for k, v in man.items() if k != "planted"} | {
-            "planted": {c: {"count": v["count"]} for c, v in man["planted"].items()}})
+            "planted": {c: {"count": v["count"]} for c, v in man["planted"].items()}} | ({"note": note} if note else {}))
     else:
-        planted = sum(v["count"] for v in man["planted"].values())
-        print(f"Demo running: {man['patients']:,} patients, seed {man['seed']}, {planted} planted findings"
-              f"{' (clean)' if man['clean'] else ''}. Data folder: {settings.healbridge_data_dir}")
+        if note:
+            print(note)
+        print(f"Demo running: {what}. Data folder: {settings.healbridge_data_dir}")
     return 0
 
 
@@ -264,7 +276,7 @@ def _fix_parser(sub: Any) -> None:
                         help="a fix option, e.g. kind=document for retry_failed_sync_jobs")
         fp.add_argument("--json", action="store_true")
         if name == "apply":
-            fp.add_argument("--reason", required=True, help="why (recorded in the audit log)")
+            fp.add_argument("--reason", required=True, help="why (recorded in the audit log; at most 2,000 characters)")
             fp.add_argument("--yes", action="store_true", help="confirm: apply without asking")
             fp.add_argument("--rows", type=int, metavar="N",
                             help="the row count the plan showed; the apply rolls back if it differs")
@@ -279,7 +291,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     for raw in getattr(args, "param", []):
         name, sep, value = raw.partition("=")
         if not sep or not name.strip():
-            raise OpsError(f"--param takes NAME=VALUE, not {raw!r}.")
+            raise OpsError(f"--param takes NAME=VALUE, not {fixes.shown(raw)!r}.")
         params[name.strip()] = value.strip()
     if args.fix_command == "apply" and not args.yes:
         raise OpsError("Applying changes a store: run `fix plan` first, then add --yes to confirm.")

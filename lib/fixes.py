@@ -33,9 +33,15 @@ The rules of checks.md, all enforced here, whoever calls:
 - only the roles oncall and admin may apply (refused "role"); anybody may plan;
 - the file that runs is the file whose sha256 is in `sql/fixes/REVIEWED`, read once: any other
   content is refused "checksum";
-- every attempt, refusals included, is written to the ops database's `fix_audit` before anything
-  runs (outcome "started") and completed when it ends; the audit id is the run id that archive
-  tables record;
+- every attempt, refusals included, is written to the ops database's `fix_audit` and to the access
+  audit log (lib.audit) before anything runs (outcome "started"), in one transaction that also takes
+  the attempt's session advisory lock on that connection; its end is another row of each (both are
+  append-only). An attempt started with no end whose lock nobody holds (its process died) is marked
+  "abandoned" by the next attempt or listing. The audit id (the start row's) is the run id that
+  archive tables record;
+- a reason is at most 2,000 characters (as the access audit log keeps): a longer one is refused
+  with that sentence (its first 2,000 characters are recorded); an unknown fix id is echoed cut to
+  80 characters;
 - a multi-store fix (validate_constraints) runs one transaction per store and commits them one
   after the other once every store verified.
 """
@@ -71,6 +77,9 @@ REVIEWED_NAME = "REVIEWED"
 ROLES = ("support", "oncall", "admin")
 APPLY_ROLES = frozenset({"oncall", "admin"})
 LOCK_NAMESPACE = 7_406_006  # first key of pg_try_advisory_xact_lock(namespace, hashtext(fix id))
+ATTEMPT_NAMESPACE = 7_406_007  # first key of the ops database's pg_advisory_lock(namespace, attempt id)
+MAX_REASON = 2_000  # as the access audit log keeps (lib.audit.MAX_REASON)
+SHOWN_ID = 80  # how much of an unknown fix id or option name a message echoes
 DEFAULT_LOCK_TIMEOUT_MS = 5_000
 SAMPLE_ROWS = 50
 FIX_STORES = ("core", "supabase")
@@ -182,6 +191,12 @@ class Fix:
 def _countable(check_id: str, stores: tuple[str, ...]) -> bool:
     c = REGISTRY[check_id]
     return c.kind == "constraints" or (c.kind == "sql" and c.store in stores)
+
+
+def shown(value: Any, limit: int = SHOWN_ID) -> str:
+    """What a message echoes of something a person typed: at most `limit` characters, then "…"."""
+    v = str(value)
+    return v if len(v) <= limit else v[:limit] + "…"
 
 
 def fixes_dir(directory: Path | str | None = None) -> Path:
@@ -315,7 +330,7 @@ def _read(path: Path) -> SqlFile:
 def load_fix(fix_id: str, directory: Path | str | None = None) -> Fix:
     folder = fixes_dir(directory)
     if not _FIX_ID.match(fix_id or "") or not (folder / f"{fix_id}.sql").is_file():
-        raise NotFound(f"There is no fix {fix_id!r}; `python -m lib fix list` shows them all.")
+        raise NotFound(f"There is no fix {shown(fix_id)!r}; `python -m lib fix list` shows them all.")
     return parse_fix(_read(folder / f"{fix_id}.sql"), read_reviewed(folder).get(fix_id))
 
 
@@ -395,6 +410,7 @@ class FixResult:
     audit_id: int | None = None
     audit_error: str | None = None
     duration_ms: float = 0.0
+    reason_length: int = 0  # the reason's length as given (`reason` keeps at most MAX_REASON of it)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -567,29 +583,116 @@ def _audit_engine(stores: Stores) -> Any:
     return history.engine(history.ops_url(stores))
 
 
-def _audit_start(stores: Stores, r: FixResult) -> int:
-    with _audit_engine(stores).begin() as conn:
-        return int(conn.execute(text(load("ops/fix_audit_start").text), {
-            "who": r.actor.who[:200], "role": r.actor.role[:50], "fix": r.fix[:100], "checksum": r.checksum,
-            "action": r.action, "stores": ", ".join(r.stores), "reason": r.reason,
-            "detail": json.dumps({"params": r.params}, default=str),
-        }).scalar_one())
+def _ops_error(exc: BaseException) -> bool:
+    return isinstance(exc, SQLAlchemyError | DBAPIError | psycopg.Error)
 
 
-def _audit_finish(stores: Stores, r: FixResult) -> None:
+def _mark_abandoned(conn: Connection, noticed_by: str) -> list[int]:
+    """In the caller's transaction: an end row "abandoned" (and its access audit event) for every
+    started attempt with no end whose session lock nobody holds. Returns their ids."""
+    from lib import audit
+
+    rows = [dict(r._mapping) for r in conn.execute(text(load("ops/fix_audit_abandon").text),
+                                                    {"namespace": ATTEMPT_NAMESPACE, "noticed_by": noticed_by[:200]})]
+    for row in rows:
+        audit.record_on(conn, Actor(row["who"], row["role"]), f"fix.{row['action']}"
+                        if row["action"] in ("plan", "apply") else "fix.apply", target=row["fix"],
+                        reason=row["reason"], detail={"fix_audit_id": row["attempt"], "outcome": "abandoned",
+                                                      "noticed_by": noticed_by[:200], "checksum": row["checksum"]})
+    return [int(r["attempt"]) for r in rows]
+
+
+def _audit_start(stores: Stores, r: FixResult) -> Connection:
+    """Append the attempt's start to fix_audit and to the access audit log, and take its session
+    lock, in one transaction on a connection of its own; returns that connection, which holds the
+    lock until `_audit_end`. Attempts found abandoned on the way are marked first."""
+    from lib import audit
+
+    conn = _audit_engine(stores).connect()
+    try:
+        with conn.begin():
+            _mark_abandoned(conn, r.actor.who)
+        with conn.begin():
+            r.audit_id = int(conn.execute(text(load("ops/fix_audit_start").text), {
+                "who": r.actor.who[:200], "role": r.actor.role[:50], "fix": r.fix[:100], "checksum": r.checksum,
+                "action": r.action, "stores": ", ".join(r.stores), "reason": r.reason,
+                "detail": json.dumps({"params": r.params, **({"reason_length": r.reason_length}
+                                                              if r.reason_length > MAX_REASON else {})}, default=str),
+            }).scalar_one())
+            conn.execute(text(load("ops/fix_audit_lock").text), {"namespace": ATTEMPT_NAMESPACE, "id": r.audit_id})
+            audit.record_on(conn, r.actor, f"fix.{r.action}", target=r.fix, reason=r.reason, detail={
+                "fix_audit_id": r.audit_id, "outcome": "started", "checksum": r.checksum,
+                "stores": ", ".join(r.stores)})
+    except BaseException:
+        conn.invalidate()  # a session lock survives a rollback: closing the connection ends it
+        conn.close()
+        raise
+    return conn
+
+
+def _audit_end(stores: Stores, conn: Connection, r: FixResult) -> None:
+    """Append the attempt's end (fix_audit, then the access audit log), then release its lock. A
+    record that cannot be written is said in `r.audit_error`; the attempt's own result stands."""
+    from lib import audit
+
+    secrets = stores.settings.secret_values()
     detail = {k: v for k, v in r.to_json().items()
               if k in ("before", "after", "verify", "refused", "error", "violations", "params", "applied")}
     detail["steps"] = [{"store": s.store, "step": s.title, "rows": s.rows} for s in r.steps]
+    finish = {"id": r.audit_id, "outcome": r.outcome[:1000], "rows": r.rows, "duration_ms": r.duration_ms,
+              "checksum": r.checksum, "detail": json.dumps(detail, default=str)}
+    event = {"fix_audit_id": r.audit_id, "outcome": r.outcome, "rows": r.rows, "applied": r.applied,
+             "checksum": r.checksum}
+    errors: list[str] = []
+
+    def write(fn: Any) -> Any:
+        # on the attempt's connection; if the ops database dropped it, once more on a new one
+        nonlocal conn
+        try:
+            with conn.begin():
+                return fn(conn)
+        except Exception as exc:
+            if not _ops_error(exc):
+                raise
+            conn.invalidate()
+            conn.close()
+            conn = _audit_engine(stores).connect()
+            with conn.begin():
+                return fn(conn)
+
+    try:
+        try:
+            ended = write(lambda c: c.execute(text(load("ops/fix_audit_finish").text), finish).scalar_one_or_none())
+            if ended is None:
+                errors.append(f"the audit record {r.audit_id} was already marked abandoned (its process had lost "
+                              "the ops database); its outcome is in the access audit log")
+        except Exception as exc:  # noqa: BLE001 - the attempt stands; say the record is incomplete
+            errors.append(f"the audit record {r.audit_id} could not be completed: {safe_message(exc, secrets)}")
+        try:  # the access audit log (lib.audit, append-only) has the attempt's end as well
+            write(lambda c: audit.record_on(c, r.actor, f"fix.{r.action}", target=r.fix, reason=r.reason,
+                                            detail=event))
+        except Exception as exc:  # noqa: BLE001 - the fix_audit record stands; say this one is missing
+            errors.append(f"the access audit event could not be written: {safe_message(exc, secrets)}")
+    finally:
+        try:
+            if not conn.closed:
+                conn.execute(text(load("ops/fix_audit_unlock").text), {"namespace": ATTEMPT_NAMESPACE,
+                                                                      "id": r.audit_id})
+                conn.commit()
+                conn.close()
+        except Exception:  # noqa: BLE001 - closing the connection releases the lock as well
+            conn.invalidate()
+            conn.close()
+    if errors:
+        r.audit_error = "; ".join(errors)
+
+
+def audit_log(stores: Stores, *, fix: str | None = None, limit: int = 200,
+              noticed_by: str = "the fix audit listing") -> list[dict[str, Any]]:
+    """The fix attempts, newest first (of one fix, or of all), each in its latest state; attempts
+    whose process died are marked abandoned first."""
     with _audit_engine(stores).begin() as conn:
-        conn.execute(text(load("ops/fix_audit_finish").text), {
-            "id": r.audit_id, "outcome": r.outcome[:1000], "rows": r.rows, "duration_ms": r.duration_ms,
-            "checksum": r.checksum, "detail": json.dumps(detail, default=str),
-        })
-
-
-def audit_log(stores: Stores, *, fix: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """The audit records, newest first (of one fix, or of all)."""
-    with _audit_engine(stores).connect() as conn:
+        _mark_abandoned(conn, noticed_by)
         return [dict(r._mapping) for r in conn.execute(text(load("ops/fix_audit_list").text),
                                                         {"fix": fix, "limit": limit})]
 
@@ -623,13 +726,14 @@ def _attempt(stores: Stores, fix_id: str, actor: Actor, action: str, reason: str
         fix = load_fix(fix_id, directory)
     except OpsError as exc:
         load_error = exc
-    r = FixResult(fix=str(fix_id), title=fix.title if fix else "", stores=fix.stores if fix else (),
-                  action=action, actor=actor, reason=(reason or "").strip() or None,
+    given = (reason or "").strip()
+    r = FixResult(fix=str(fix_id) if fix else shown(fix_id, 100), title=fix.title if fix else "",
+                  stores=fix.stores if fix else (), action=action, actor=actor, reason=given[:MAX_REASON] or None,
                   checksum=fix.checksum if fix else None, params=dict(params or {}),
-                  also_affects=fix.also_affects() if fix else [])
+                  also_affects=fix.also_affects() if fix else [], reason_length=len(given))
     secrets = stores.settings.secret_values()
     try:
-        r.audit_id = _audit_start(stores, r)
+        held = _audit_start(stores, r)
     except Exception as exc:  # no audit, no fix
         raise OpsError(f"The audit log cannot be written, so nothing was run ({safe_message(exc, secrets)}).") from exc
     try:
@@ -644,24 +748,16 @@ def _attempt(stores: Stores, fix_id: str, actor: Actor, action: str, reason: str
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the transaction rolled back
         r.error = safe_message(exc, secrets)
         r.applied = False
+    except BaseException:  # interrupted: no end is written; closing the connection frees the lock (abandoned)
+        held.invalidate()
+        held.close()
+        raise
     if r.refused:
         r.outcome = f"refused: {r.refused}"
     elif r.error:
         r.outcome = f"failed: {r.error}"
     r.duration_ms = round((time.perf_counter() - t0) * 1000, 1)
-    try:
-        _audit_finish(stores, r)
-    except Exception as exc:  # noqa: BLE001 - the attempt stands; say the record is incomplete
-        r.audit_error = f"the audit record {r.audit_id} could not be completed: {safe_message(exc, secrets)}"
-    try:  # the access audit log (lib.audit, append-only) has one event per attempt as well
-        from lib import audit
-
-        audit.record(stores, actor, f"fix.{action}", target=r.fix, reason=r.reason, detail={
-            "fix_audit_id": r.audit_id, "outcome": r.outcome, "rows": r.rows, "applied": r.applied,
-            "checksum": r.checksum})
-    except Exception as exc:  # noqa: BLE001 - the fix_audit record stands; say this one is missing
-        r.audit_error = (r.audit_error + "; " if r.audit_error else "") + (
-            f"the access audit event could not be written: {safe_message(exc, secrets)}")
+    _audit_end(stores, held, r)
     if load_error is not None and isinstance(load_error, NotFound):
         raise load_error
     return r
@@ -672,7 +768,7 @@ def _check_params(fix: Fix, given: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in given.items():
         if name not in fix.options:
             known = ", ".join(fix.options) or "none"
-            raise _Stop(error=f"{fix.id} takes no option {name!r} (its options: {known}).")
+            raise _Stop(error=f"{fix.id} takes no option {shown(name)!r} (its options: {known}).")
         if value in (None, ""):
             continue
         if str(value) not in fix.options[name]:
@@ -697,6 +793,9 @@ def _run(stores: Stores, fix: Fix, r: FixResult, expect_rows: int | None, lock_m
         raise _Stop(refused="checksum")
     if r.action == "apply" and not r.reason:
         raise _Stop(error="A reason is required to apply a fix.")
+    if r.reason_length > MAX_REASON:
+        raise _Stop(error=f"A reason must be at most {MAX_REASON:,} characters (this one has {r.reason_length:,}): "
+                          "shorten it.")
     options = _check_params(fix, r.params)
     targets = [(_pg(stores, name), name) for name in fix.stores]
 

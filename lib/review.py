@@ -59,7 +59,7 @@ def _rows(stores: Stores, name: str, params: Mapping[str, Any]) -> list[dict[str
 
 
 def ensure_schema(stores: Stores) -> None:
-    """Create the ops tables if they are absent (idempotent; a demo reset drops the ops database)."""
+    """Create the ops tables if they are absent (idempotent)."""
     with _engine(stores).begin() as conn:
         conn.exec_driver_sql(load("ops/schema").text)
 
@@ -530,8 +530,12 @@ def generated_runs(manifest: Mapping[str, Any], weeks: int = 4) -> list[CheckRun
 
 
 def write_generated_history(stores: Stores, manifest: Mapping[str, Any], weeks: int = 4) -> list[int]:
-    """Save `generated_runs(manifest, weeks)` into the ops history, marked generated; returns their ids."""
+    """Save `generated_runs(manifest, weeks)` into the ops history, marked generated, in place of the
+    generated runs of the previous data set (only those: real runs, the audit log, the fix audit and
+    the acknowledgements survive a refill); returns their ids."""
     from lib import history
 
     ensure_schema(stores)
+    with _engine(stores).begin() as conn:
+        conn.execute(text(load("ops/delete_generated_runs").text))
     return [history.save_run(stores, run, source="demo", generated=True) for run in generated_runs(manifest, weeks)]

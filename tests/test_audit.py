@@ -4,6 +4,7 @@ the runner refusing support, unmask audited and refused without a reason, the lo
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -38,11 +39,12 @@ def test_fix_plan_and_apply_are_in_the_audit_log_and_the_runner_refuses_support(
     assert not planned.refused and refused.refused == "role" and not refused.applied
     events = audit.log(stores, ADMIN, action="fix.", limit=50)
     events = events[events["id"] > last].sort_values("id")
-    assert list(events["action"]) == ["fix.plan", "fix.apply"]
-    assert list(events["target"]) == [fid, fid] and set(events["role"]) == {"support"}
-    assert '"outcome": "refused: role"' in events.iloc[1]["detail"]
-    assert f'"fix_audit_id": {refused.audit_id}' in events.iloc[1]["detail"]
-    assert events.iloc[1]["reason"] == "trying"
+    # each attempt: its start (written before anything ran), then its end
+    assert list(events["action"]) == ["fix.plan", "fix.plan", "fix.apply", "fix.apply"]
+    assert list(events["target"]) == [fid] * 4 and set(events["role"]) == {"support"}
+    assert [json.loads(d)["outcome"] for d in events["detail"]] == ["started", "planned", "started", "refused: role"]
+    assert [json.loads(d)["fix_audit_id"] for d in events["detail"]] == [planned.audit_id] * 2 + [refused.audit_id] * 2
+    assert list(events["reason"].iloc[2:]) == ["trying", "trying"]
 
 
 def test_unmask_is_audited_and_needs_a_reason_and_the_log_is_admins(stores: Any) -> None:

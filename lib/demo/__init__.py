@@ -88,7 +88,10 @@ def run_demo(
     anchor: datetime | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Start the demo stores if needed, fill them when empty or on `reset`, return the manifest."""
+    """Start the demo stores if needed, fill them when empty or on `reset`, return the manifest with
+    `kept` (true: the stores already held a demo, left as it was, whatever `patients`, `seed` and
+    `clean` asked) and `refilled_as_before` (true: an emulator had stopped, so every store was
+    filled again with the previous demo's patients, seed and kind)."""
     if not settings.demo:
         raise OpsError("The demo runs only when no store is configured; unset the store settings first.")
     before = DemoServices(settings).running()
@@ -98,16 +101,19 @@ def run_demo(
         # The emulators keep nothing once stopped: when one had to start, the data set is rebuilt
         # in every store (the same N, seed and kind as before) to keep the stores consistent.
         emulators_fresh = not (before["auth"] and before["firestore"])
-        if previous and emulators_fresh and not reset:
+        as_before = bool(previous and emulators_fresh and not reset)
+        if previous and as_before:
             patients, seed, clean = previous["patients"], previous["seed"], previous["clean"]
-        if reset or emulators_fresh or not is_filled(stores):
+        fill = reset or emulators_fresh or not is_filled(stores)
+        if fill:
             progress(f"Generating {patients:,} patients (seed {seed}{', clean' if clean else ''})")
             data = build(patients, seed, clean, anchor)
             stores.dispose()
             DemoServices(settings).recreate_databases(DATABASES)
             load_data(stores, data, progress)
             manifest_path(settings).write_text(json.dumps(data.manifest(), indent=1))
-            # the weekly review's history: four weekly runs before now, marked generated (lib.review)
+            # the weekly review's history: four weekly runs before now, marked generated (lib.review),
+            # in place of the previous ones; the ops database itself (audit tables) is never dropped
             from lib.review import write_generated_history
 
             progress("Writing four weeks of generated check history")
@@ -117,6 +123,6 @@ def run_demo(
         if manifest:
             manifest.write_text(json.dumps(man, indent=1))
         progress("Demo ready")
-        return man
+        return {**man, "kept": not fill, "refilled_as_before": fill and as_before}
     finally:
         stores.dispose()

@@ -225,12 +225,20 @@ class DemoServices:
         self.state.save()
 
     def recreate_databases(self, names: tuple[str, ...]) -> None:
-        """Drop and create databases of the embedded server (demo --reset)."""
+        """Drop and create the store databases of the embedded server (demo --reset, a refill). The
+        ops database is never dropped: it holds the audit log and the fix audit (append-only), the
+        acknowledgements and the check history. Named here, it is only created when absent; the
+        generated part of its history is replaced by lib.review.write_generated_history."""
         import psycopg
         from psycopg import sql as psql
 
         with psycopg.connect(self._pg_server().get_uri(database="postgres"), autocommit=True) as conn:
+            have = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
             for db in names:
+                if db == "ops":
+                    if db not in have:
+                        conn.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(db)))
+                    continue
                 conn.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(db)))
                 conn.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(db)))
 

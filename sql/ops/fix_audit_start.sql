@@ -1,5 +1,5 @@
--- what:   open the audit record of one fix attempt (plan or apply), before anything runs; the
---         runner completes it with fix_audit_finish when the attempt ends
+-- what:   the start of one fix attempt (plan or apply), appended before anything runs; its end is
+--         another row (fix_audit_finish, or fix_audit_abandon when its process died)
 -- store:  ops
 -- params: :who, :role, :fix, :checksum, :action (plan | apply), :stores, :reason, :detail (json text)
 INSERT INTO fix_audit (who, role, fix, checksum, action, stores, reason, outcome, detail)

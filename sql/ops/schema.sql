@@ -58,6 +58,24 @@ CREATE TABLE IF NOT EXISTS fix_audit (
     detail       jsonb NOT NULL DEFAULT '{}'::jsonb
 );
 CREATE INDEX IF NOT EXISTS fix_audit_fix_idx ON fix_audit (fix, id);
+-- APPEND-ONLY, one row per event: an attempt's start (attempt NULL, outcome 'started'), then its
+-- end (attempt = the start's id: planned | applied | nothing to do | refused: … | failed: … |
+-- abandoned). A start row with no end whose process is gone (it no longer holds the attempt's
+-- session advisory lock) is abandoned. Rows of the former schema (start and end in one row) are
+-- kept as they are: attempt NULL and their final outcome. Triggers refuse UPDATE, DELETE, TRUNCATE.
+ALTER TABLE fix_audit ADD COLUMN IF NOT EXISTS attempt bigint REFERENCES fix_audit (id);
+CREATE UNIQUE INDEX IF NOT EXISTS fix_audit_one_end_idx ON fix_audit (attempt) WHERE attempt IS NOT NULL;
+CREATE INDEX IF NOT EXISTS fix_audit_open_idx ON fix_audit (id) WHERE attempt IS NULL AND outcome = 'started';
+CREATE OR REPLACE FUNCTION fix_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = 'fix_audit is append-only: ' || TG_OP || ' is refused';
+END;
+$$;
+CREATE OR REPLACE TRIGGER fix_audit_no_update_delete BEFORE UPDATE OR DELETE ON fix_audit
+    FOR EACH ROW EXECUTE FUNCTION fix_audit_append_only();
+CREATE OR REPLACE TRIGGER fix_audit_no_truncate BEFORE TRUNCATE ON fix_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION fix_audit_append_only();
 -- The access audit log (lib.audit): sign-ins, patient lookups, unmasks, exports, fix plans and
 -- applies. APPEND-ONLY: no code path updates or deletes it, and triggers refuse UPDATE, DELETE
 -- and TRUNCATE (PostgreSQL 14+ for CREATE OR REPLACE TRIGGER).
