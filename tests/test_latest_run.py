@@ -125,6 +125,7 @@ def test_every_page_agrees_on_a_store_that_came_back(demo: Any) -> None:
         at = apptest_support.app(page, query={"q": uid} if page.endswith("patient.py") else None, timeout=TIMEOUT)
         assert not at.exception
     services.stop_postgres()
+    time.sleep(web.PING_TTL_S + 0.5)  # the ping of the warm caches is due again
     try:
         for page in pages.values():  # and now hold the store down
             at = apptest_support.app(page, query={"q": uid} if page.endswith("patient.py") else None,

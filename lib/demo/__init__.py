@@ -94,6 +94,17 @@ def run_demo(
     filled again with the previous demo's patients, seed and kind)."""
     if not settings.demo:
         raise OpsError("The demo runs only when no store is configured; unset the store settings first.")
+    from lib.demo.starter import start_lock
+
+    # one start and fill of a data folder at a time, across processes (the dashboard's own start,
+    # `python -m lib demo`, the tests): the second one waits, then finds the demo ready
+    with start_lock(settings.healbridge_data_dir):
+        return _run_demo_locked(settings, patients=patients, seed=seed, reset=reset, clean=clean, manifest=manifest,
+                                anchor=anchor, progress=progress)
+
+
+def _run_demo_locked(settings: Settings, *, patients: int, seed: int, reset: bool, clean: bool,
+                     manifest: Path | None, anchor: datetime | None, progress: Callable[[str], None]) -> dict[str, Any]:
     before = DemoServices(settings).running()
     stores = open_stores(settings, start_demo=True, progress=progress)
     try:

@@ -120,8 +120,7 @@ class DemoStarter:
 
         error: str | None = None
         try:
-            with start_lock(self.settings.healbridge_data_dir):
-                run_demo(self.settings, progress=self._progress)
+            run_demo(self.settings, progress=self._progress)  # holds the data folder's start lock
         except Exception as exc:  # noqa: BLE001 - shown on every page as one sentence
             error = safe_message(exc, self.settings.secret_values())
         with self._lock:
