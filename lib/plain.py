@@ -14,7 +14,9 @@ warning / error / success, tab and expander labels; plotly renders a subset of H
   except the `.` or `)` ending a leading `1.` / `1)` (a list); `. :` before a space or at the end; `_ -` between
   two letters or digits (an intraword `_` neither opens nor closes emphasis); `# + >` after the
   first character (they only act at the start of a line, and values are put on one line). Every
-  other punctuation character is escaped. Shown, the value reads exactly as its text.
+  other punctuation character is escaped, and an invisible WORD JOINER goes after `http`, `https`
+  and `www` and before `@` (GFM links bare URLs and emails in the parsed text, where escapes no
+  longer count). Shown, the value reads exactly as its text.
   lib.web.plain is this function for the pages.
 - `chart(value)`: the text with `&`, `<` and `>` as HTML entities, for plotly.
 
@@ -33,6 +35,10 @@ _BEFORE_SPACE = frozenset(".:")
 _INTRAWORD = frozenset("_-")
 _NOT_FIRST = frozenset("#+>")
 _LIST_START = re.compile(r"\s*\d{1,9}[.)]")
+# Streamlit's GFM also links bare URLs and emails found in the text after parsing (escapes are gone
+# by then): a WORD JOINER (U+2060, invisible) after http / https / www and before @ breaks them.
+_AUTOLINK = re.compile(r"(?i)(\bhttps?|\bwww)(?=\\[:.])|(?<=[\w.+\-])(?=@)")
+JOINER = "\u2060"
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -56,7 +62,7 @@ def markdown(value: Any) -> str:
                  or (c in _INTRAWORD and before.isalnum() and after.isalnum())
                  or (c in _NOT_FIRST and text[:i].strip() != ""))
         out.append(c if inert else "\\" + c)
-    return "".join(out)
+    return _AUTOLINK.sub(lambda m: (m.group(1) or "") + JOINER, "".join(out))
 
 
 def chart(value: Any) -> str:

@@ -12,12 +12,11 @@ stores = web.get_stores()
 
 # The URL carries the Firebase UID of the one patient shown, never what was typed (an email or a
 # phone would go to the browser history and proxy logs). A link such as patient?q=<uid> fills the
-# box; the box takes one character more than any identifier, so that longer input gets its sentence.
+# box. What is searched is cut one character past the longest identifier, so that longer input
+# (100,000 pasted characters) gets its one sentence (lib.patient.TOO_LONG), never silence.
 LIMIT = patient.MAX_CHARS + 1
 if "patient_q" not in st.session_state:
     st.session_state["patient_q"] = st.query_params.get("q", "")[:LIMIT]
-elif len(st.session_state["patient_q"]) > LIMIT:
-    st.session_state["patient_q"] = st.session_state["patient_q"][:LIMIT]
 
 
 def _link(uid: str | None) -> None:
@@ -28,8 +27,8 @@ def _link(uid: str | None) -> None:
 
 
 box, refresh = st.columns([6, 1], vertical_alignment="bottom")
-query = box.text_input("Search", key="patient_q", max_chars=LIMIT,
-                       placeholder="Firebase UID, email, phone, core user or patient id, or part of a name")
+query = box.text_input("Search", key="patient_q",
+                       placeholder="Firebase UID, email, phone, core user or patient id, or part of a name")[:LIMIT]
 if refresh.button("Refresh", key="patient_refresh", icon=":material/refresh:"):
     web.clear_patient_cache()
 if not query.strip():
