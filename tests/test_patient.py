@@ -114,7 +114,7 @@ def test_classify(raw: str, kind: str, value: str) -> None:
     q = classify(raw, "US")
     assert (q.kind, q.value) == (kind, value)
     if kind == "invalid":
-        assert q.message == (TOO_SHORT if len(raw.strip()) < 2 else NOT_FOUND)
+        assert q.message == (TOO_SHORT if len(raw.strip()) < 2 else TOO_LONG if len(raw) > 320 else NOT_FOUND)
 
 
 # ---------------------------------------------------------------------- each kind of identifier
