@@ -27,10 +27,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from lib import normalize
+from lib import normalize, plain
 from lib.checks.ids import BY_ID, SEVERITY_RANK
 from lib.checks.sync import DRIFT_STORES, drift_key, drift_rows
 from lib.errors import StoreUnavailable, safe_message
+from lib.phi import without_url_secrets
 from lib.sqlfiles import load as load_sql
 from lib.stores import Stores
 from lib.stores.firebase import PROFILE_FIELDS, FirebaseStore
@@ -40,6 +41,7 @@ NOT_FOUND = "not found in any store"
 TOO_SHORT = "type at least 2 characters"
 MIN_CHARS = 2
 MAX_CHARS = 320  # no identifier is longer (an email is at most 254)
+TOO_LONG = f"that is longer than any identifier: type at most {MAX_CHARS} characters"
 MAX_MATCHES = 50  # a name fragment lists at most this many patients
 JOBS_LIMIT = 2000
 
@@ -87,7 +89,7 @@ def classify(raw: Any, region: str = "US") -> Query:
     if len(cleaned) < MIN_CHARS:
         return Query(raw_s, cleaned, "invalid", "", TOO_SHORT)
     if len(cleaned) > MAX_CHARS:
-        return Query(raw_s, cleaned[:MAX_CHARS], "invalid", "", NOT_FOUND)
+        return Query(raw_s, cleaned[:MAX_CHARS], "invalid", "", TOO_LONG)
     compact = cleaned.replace(" ", "")
     if _UUID.match(compact):
         return Query(raw_s, cleaned, "id", str(uuidlib.UUID(compact)))
@@ -524,7 +526,8 @@ def load(stores: Stores, uids: list[str], known_down: dict[str, str] | None = No
         if info is None and part not in down:
             down[part] = f"{part}: not available"
     drift = _field_drift(first, core, sb, uids, stores.settings.phone_default_region)
-    return [_view(stores, uid, first, core, sb, landed, down, drift.get(uid, [])) for uid in uids]
+    # what leaves lib carries no signed URL's token (the CLI's JSON, the page's tables, every role)
+    return [without_url_secrets(_view(stores, uid, first, core, sb, landed, down, drift.get(uid, []))) for uid in uids]
 
 
 def _view(stores: Stores, uid: str, first: dict[str, Any], core: dict[str, Any], sb: dict[str, Any],
@@ -968,7 +971,10 @@ def jobs_figure(view: PatientView) -> Any:
     span = max(df["updated_at"].max() - df["created_at"].min(), pd.Timedelta(hours=1))
     min_width = max(span / 150, pd.Timedelta(minutes=1))
     df["end"] = df[["updated_at"]].assign(m=df["created_at"] + min_width).max(axis=1)
-    df["error"] = df["last_error"].fillna("").map(lambda e: "<br>".join(_wrap(e, 80)))
+    # store values are text, never plotly markup (it renders <a href>, <b>, <br> and entities)
+    df["error"] = df["last_error"].fillna("").map(lambda e: "<br>".join(plain.chart(line) for line in _wrap(e, 80)))
+    for col in ("kind", "status", "entity_id", "source", "target"):
+        df[col] = df[col].map(lambda v: None if v is None else plain.chart(v))
     df["job"] = df["id"].map(lambda i: f"#{i}")
     fig = px.timeline(df, x_start="created_at", x_end="end", y="kind", color="status",
                       color_discrete_map=JOB_COLORS, hover_name="job",
@@ -995,7 +1001,7 @@ def _wrap(s: str, width: int) -> list[str]:
 
 
 __all__ = [
-    "MAX_MATCHES", "NOT_FOUND", "PARTS", "PART_LABELS", "TOO_SHORT", "Candidate", "Finding", "Lookup", "PatientView",
+    "MAX_CHARS", "MAX_MATCHES", "NOT_FOUND", "PARTS", "PART_LABELS", "TOO_LONG", "TOO_SHORT", "Candidate", "Finding", "Lookup", "PatientView",
     "Query", "Search", "candidates_frame", "classify", "comparison_frame", "comparison_styler", "findings_frame",
     "job_errors_frame", "jobs_figure", "load", "lookup", "search", "section_frame",
 ]

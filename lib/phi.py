@@ -30,6 +30,9 @@ _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # E.164 (+14158672345) and the usual written forms ((415) 867-2345, 415-867-2345, 415 867 2345)
 _PHONE_RE = re.compile(r"(?<![\w+])(?:\+\d{7,15}|\(?\d{3}\)?[ .\-]\d{3}[ .\-]\d{4})(?![\w])")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# a URL (scheme://…) up to its query string or fragment, then the query string and fragment
+# (punctuation that ends a sentence after the URL stays)
+_URL_SECRET_RE = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s?#\"'<>]*)[?#][^\s\"'<>]*?(?=[.,;:!?)\]]*(?:[\s\"'<>]|$))")
 
 
 def masks(role: str | None) -> bool:
@@ -177,3 +180,20 @@ def for_role(obj: Any, role: str | None, *, uid: str | None = None, unmasked: st
     if isinstance(obj, pd.DataFrame):
         return mask_frame(obj)
     return mask_record(obj)
+
+
+# ------------------------------------------------------------------ URLs: the query string is a secret
+def without_url_secrets(obj: Any) -> Any:
+    """`obj` (text, dictionaries, lists, dataclasses, recursively) with every URL cut before its query
+    string and fragment. A signed storage URL's `?token=…` is a bearer credential that would skip the
+    audited unmask: it is a secret, not data, for every role. Text that holds no URL is unchanged."""
+    if isinstance(obj, str):
+        return _URL_SECRET_RE.sub(r"\1", obj) if "://" in obj else obj
+    if isinstance(obj, Mapping):
+        return {k: without_url_secrets(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(without_url_secrets(v) for v in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.replace(obj, **{f.name: without_url_secrets(getattr(obj, f.name))
+                                           for f in dataclasses.fields(obj) if f.init})
+    return obj

@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import SecretStr
 
+from lib import plain as _plain
 from lib.config import STORE_SETTINGS, Settings, load_settings
 from lib.errors import DemoNotRunning, OpsError, safe_message
 from lib.stores import STORE_NAMES, Stores, open_stores
@@ -33,6 +34,19 @@ DEMO_BANNER = (
     "**Demo** — nothing is configured, so these are the dashboard's own demo stores holding "
     "generated HealBridge data with planted defects. No real patient is shown."
 )
+
+# ---------------------------------------------------------------------- plain text
+def plain(value: Any) -> str:
+    """A value from a store (or any text that is not ours: an error, a name, a typed query) as
+    Markdown that renders as exactly its text: every ASCII punctuation backslash-escaped, on one line.
+    Use it wherever such a value enters an element that renders Markdown (title, subheader,
+    caption, markdown, info / warning / error / success, tab and expander labels). Dataframe cells,
+    st.code and st.text are plain already; plotly text goes through lib.plain.chart."""
+    return _plain.markdown(value)
+
+
+chart_text = _plain.chart
+
 
 # ---------------------------------------------------------------------- errors
 def _secrets(settings: Settings | None = None) -> list[str]:
@@ -64,7 +78,7 @@ def redact(text: str | None, settings: Settings | None = None) -> str:
 
 def show_error(exc: BaseException, *, stop: bool = False) -> None:
     """Show `exc` as one sentence without secrets (never a traceback); `stop` ends the page run."""
-    st.error(safe_message(exc, _secrets()), icon=":material/error:")
+    st.error(plain(safe_message(exc, _secrets())), icon=":material/error:")
     if stop:
         st.stop()
 
@@ -235,7 +249,7 @@ def page_header(title: str, caption: str | None = None) -> Settings:
 def down_notice(stores: Stores) -> None:
     """On every page: which configured store is unreachable now (the cached ping), so that what is
     missing below is explained; it goes away by itself once the store answers again."""
-    down = [f"{STORE_LABELS.get(n, n)} ({redact(p.get('error'), stores.settings) or 'no answer'})"
+    down = [f"{STORE_LABELS.get(n, n)} ({plain(redact(p.get('error'), stores.settings)) or 'no answer'})"
             for n, p in ping(stores).items() if p.get("configured") and not p.get("ok")]
     if down:
         st.warning("Unreachable now: " + "; ".join(down) + ". What needs it is shown as down or not run below; "
@@ -339,7 +353,7 @@ def check_run(stores: Stores) -> Any:
         st.info(f"Showing run #{latest.run.run_id} from the history (samples only) while a new run is under way.",
                 icon=":material/hourglass_top:")
     elif latest.error:
-        st.warning(f"The last refresh of the checks failed ({redact(latest.error)}); showing the run before it.",
+        st.warning(f"The last refresh of the checks failed ({plain(redact(latest.error))}); showing the run before it.",
                    icon=":material/warning:")
     return masked(latest.run)
 
@@ -428,7 +442,7 @@ def tile(title: str, status: str, value: int, caption: str | None = None, page: 
     """A bordered tile: title, a badge in the status colour, the findings (with their change since
     the previous run), a caption, a link to its report page."""
     with st.container(border=True):
-        st.markdown(f"**{title}**")
+        st.markdown(f"**{title}**")  # the pages' own words (titles, counts): never a store's value
         status_badge(status)
         st.metric("Findings", f"{value:,}", delta=delta, delta_color="inverse")
         if caption:
@@ -765,7 +779,7 @@ def role_picker() -> Any:
     from lib.fixes import APPLY_ROLES
 
     who = actor()
-    st.caption(f"Acting as **{who.who}** with the role **{who.role}**"
+    st.caption(f"Acting as **{plain(who.who)}** with the role **{plain(who.role)}**"
                + ("" if who.role in APPLY_ROLES else " (plan only)")
                + ("; change it in the sidebar." if get_settings().demo else "."))
     return who
@@ -838,18 +852,18 @@ def clear_fix_cache() -> None:
 def fix_card(s: Any) -> None:
     """What a fix does, its risk, whether it is needed and what blocks it (linked to the report)."""
     f = s.fix
-    st.subheader(f.title)
+    st.subheader(f.title)  # the reviewed fix file's own text, not a store's
     st.markdown(f"`{f.id}` on **{', '.join(STORE_LABELS[x] for x in f.stores)}**. {f.what}")
     st.caption(f"Risk: {f.risk}")
     if s.error:
-        st.error(redact(s.error))
+        st.error(plain(redact(s.error)))
     elif s.needed:
         st.warning("Needed now: " + (", ".join(f"{k} = {v}" for k, v in s.counts.items()) or "its post-condition "
                                      "does not hold"), icon=":material/build:")
     else:
         st.success("Nothing to do now: its verification already holds.", icon=":material/check_circle:")
     for k, v in s.blocked.items():
-        st.error(f"Blocked by [{k} = {v}]({report_link(k)}): fix that first.", icon=":material/block:")
+        st.error(f"Blocked by [{plain(k)} = {plain(v)}]({report_link(k)}): fix that first.", icon=":material/block:")
     if not f.is_reviewed:
         st.error("This file is not the reviewed one (checksum): the runner refuses it.", icon=":material/gpp_bad:")
     with st.expander(f"The reviewed SQL ({f.checksum[:19]}…)"):
@@ -858,9 +872,10 @@ def fix_card(s: Any) -> None:
 
 def show_fix_result(r: Any) -> None:
     """A plan's or an apply's result: outcome, rows, counts before and after, each step's rows."""
-    label = f"{r.action.capitalize()} of {r.fix}: {r.outcome} ({r.rows} rows, {r.duration_ms:,.0f} ms, audit #{r.audit_id})"
+    label = plain(redact(f"{r.action.capitalize()} of {r.fix}: {r.outcome} ({r.rows} rows, {r.duration_ms:,.0f} ms, "
+                         f"audit #{r.audit_id})"))
     if r.refused or r.error:
-        st.error(redact(label), icon=":material/block:")
+        st.error(label, icon=":material/block:")
     elif r.applied:
         st.success(label, icon=":material/check_circle:")
     else:
@@ -874,9 +889,9 @@ def show_fix_result(r: Any) -> None:
         st.dataframe(counts, hide_index=True, width="stretch")
     if r.also_affects:
         st.caption("May also move (checks across stores, not counted inside the transaction): "
-                   + ", ".join(r.also_affects))
+                   + plain(", ".join(r.also_affects)))
     for v in r.violations:
-        st.warning(f"{v.key}: {v.count} rows violate it ({v.definition}), e.g. {', '.join(v.sample[:5])}")
+        st.warning(plain(f"{v.key}: {v.count} rows violate it ({v.definition}), e.g. {', '.join(v.sample[:5])}"))
     for step in r.steps:
         rows = "—" if step.rows is None else f"{step.rows:,} rows"
         st.markdown(f"**{step.title}** ({STORE_LABELS.get(step.store, step.store)}): {rows}")
@@ -894,18 +909,18 @@ def apply_dialog(stores: Stores, actor: Any, fix_id: str) -> None:
     (role, checksum, lock, precondition, verification, the same row count, audit)."""
     last = st.session_state.get("fixes.result")
     planned = last.rows if last is not None and last.fix == fix_id and last.action == "plan" else None
-    st.markdown(f"Applying **{fix_id}** as **{actor.role}** changes the store in one transaction." + (
+    st.markdown(f"Applying **{plain(fix_id)}** as **{plain(actor.role)}** changes the store in one transaction." + (
         f" The plan touched **{planned}** rows." if planned is not None else " Plan it first to see the rows."))
     typed_id = st.text_input("Type the fix id", key="fixes.confirm_id")
     typed_rows = st.text_input("Type the row count of the plan", key="fixes.confirm_rows")
     reason = st.text_area("Reason (kept in the audit log)", key="fixes.reason")
     if st.button("Apply now", type="primary", key="fixes.confirm", icon=":material/build:"):
         if typed_id.strip() != fix_id:
-            st.error(f"Type {fix_id} exactly to confirm.")
+            st.error(f"Type {plain(fix_id)} exactly to confirm.")
         elif not typed_rows.strip().isdigit():
             st.error("Type the row count as a whole number.")
         elif planned is not None and int(typed_rows) != planned:
-            st.error(f"The plan touched {planned} rows, not {typed_rows}.")
+            st.error(f"The plan touched {planned} rows, not {plain(typed_rows)}.")
         elif not reason.strip():
             st.error("Give a reason: it goes to the audit log.")
         else:
@@ -1024,16 +1039,16 @@ def gate() -> Any:
         try:
             revoked = session is not None and auth.is_revoked(get_stores(), session)
         except Exception as exc:  # noqa: BLE001 - the revocations cannot be read: no session
-            _signin_page(f"Your session cannot be checked, so nothing is shown ({safe_message(exc, _secrets())}).",
+            _signin_page(f"Your session cannot be checked, so nothing is shown ({plain(safe_message(exc, _secrets()))}).",
                          login=False, logout=False)
         refusal = auth.session_refusal(claims, settings.session_max_age_hours, revoked=revoked)
         if refusal is not None:
             _signin_page(refusal, login=True, logout=False)
         actor = current_actor()
         if actor is None:
-            _signin_page(f"{st.user.get('email') or 'This account'} has no role in HealBridge Ops: ask an admin "
+            _signin_page(f"{plain(st.user.get('email') or 'This account')} has no role in HealBridge Ops: ask an admin "
                          "to add you to [roles].", login=False, logout=True)
-        st.sidebar.caption(f"Signed in as **{actor.who}** ({actor.role})")
+        st.sidebar.caption(f"Signed in as **{plain(actor.who)}** ({actor.role})")
         st.sidebar.button("Sign out", icon=":material/logout:", key="healbridge.signout", on_click=_sign_out)
         _record_signin(actor)
     st.session_state[ACTOR_STATE] = actor
@@ -1064,7 +1079,7 @@ def _record_signin(who: Any) -> None:
         audit.record(get_stores(), who, "signin",
                      detail={"sub": st.user.get("sub"), "session": auth.session_id(st.user.to_dict())})
     except Exception as exc:  # noqa: BLE001
-        st.error(f"The audit log cannot be written, so nothing is shown ({safe_message(exc, _secrets())}).",
+        st.error(f"The audit log cannot be written, so nothing is shown ({plain(safe_message(exc, _secrets()))}).",
                  icon=":material/lock:")
         st.stop()
     st.session_state[SIGNIN_STATE] = who

@@ -21,9 +21,9 @@ c3.metric("Could not run", int(results["count"].isna().sum()))
 st.caption(f"Run {run.run_id or '(not saved)'} finished at {run.finished_at:%Y-%m-%d %H:%M:%S} UTC.")
 for name, s in run.stores.items():
     if s.get("configured", True) and not s["ok"]:
-        st.error(f"{web.STORE_LABELS.get(name, name)} is down: {web.redact(s['error'])}")
+        st.error(f"{web.STORE_LABELS.get(name, name)} is down: {web.plain(web.redact(s['error']))}")
 if run.history_error:
-    st.warning(web.redact(run.history_error))
+    st.warning(web.plain(web.redact(run.history_error)))
 st.dataframe(
     results,
     hide_index=True,

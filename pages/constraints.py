@@ -33,7 +33,7 @@ for tab, name in zip(st.tabs([web.STORE_LABELS[n] for n in ("core", "supabase")]
     with tab:
         desc = web.schema(stores, name)
         if "error" in desc:
-            st.info(desc["error"], icon=":material/block:")
+            st.info(web.plain(desc["error"]), icon=":material/block:")
             continue
         st.caption(f"Expected definitions from `{desc['expected_file']}`; schemas {', '.join(desc['schemas'])}.")
         frames = reports.schema_frames(desc)

@@ -36,7 +36,8 @@ st.dataframe(web.styled(frame), hide_index=True, width="stretch", key="dup_summa
 
 by_id = run.by_id()
 for error, checks in reports.could_not_run(run, ids).items():
-    st.warning(f"{len(checks)} could not run ({', '.join(checks)}): {web.redact(error)}", icon=web.STATUS_ICONS["unknown"])
+    st.warning(f"{len(checks)} could not run ({', '.join(checks)}): {web.plain(web.redact(error))}",
+               icon=web.STATUS_ICONS["unknown"])
 for row in frame.itertuples():
     r = by_id[row.check]
     if not r.count:

@@ -12,7 +12,7 @@ stores = web.get_stores()
 
 status = web.fix_status(stores)
 if isinstance(status, dict):
-    st.error(status["error"])
+    st.error(web.plain(status["error"]))
     st.stop()
 st.dataframe(web.fixes_frame(status), hide_index=True, width="stretch", column_config={
     "fix": web.link_column("Fix", r"fixes\?fix=(.*)"),
@@ -21,8 +21,20 @@ st.dataframe(web.fixes_frame(status), hide_index=True, width="stretch", column_c
 
 ids = [s.fix.id for s in status]
 wanted = st.query_params.get("fix")
-choice = st.selectbox("Fix", ids, index=ids.index(wanted) if wanted in ids else 0, key="fixes.choice",
+if wanted is not None and wanted not in ids:  # a link to a fix that does not exist: say so, select none
+    st.error(f"No fix {web.plain(wanted)} exists: pick one below or in the table.", icon=":material/search_off:")
+
+
+def _pick() -> None:
+    if st.session_state.get("fixes.choice") is not None:
+        st.query_params["fix"] = st.session_state["fixes.choice"]
+
+
+choice = st.selectbox("Fix", ids, index=ids.index(wanted) if wanted in ids else None if wanted else 0,
+                      key="fixes.choice", on_change=_pick, placeholder="Pick a fix",
                       format_func=lambda i: f"{i} — {next(s.fix.title for s in status if s.fix.id == i)}")
+if choice is None:
+    st.stop()
 st.query_params["fix"] = choice
 current = next(s for s in status if s.fix.id == choice)
 web.fix_card(current)
@@ -35,7 +47,7 @@ right.button("Apply…", key="fixes.apply", type="primary", icon=":material/buil
              on_click=lambda: st.session_state.update({"fixes.dialog": choice}),
              help="Needs the oncall or admin role" if not can_apply else "Asks for a typed confirmation and a reason")
 if not can_apply:
-    st.caption(f"The role {actor.role} may plan, not apply (the runner refuses it too).")
+    st.caption(f"The role {web.plain(actor.role)} may plan, not apply (the runner refuses it too).")
 if st.session_state.get("fixes.dialog") == choice:
     web.apply_dialog(stores, actor, choice)
 
@@ -46,6 +58,6 @@ if result is not None and result.fix == choice:
 st.subheader("Audit log")
 audit = web.fix_audit(stores)
 if isinstance(audit, dict):
-    st.error(audit["error"])
+    st.error(web.plain(audit["error"]))
 else:
     st.dataframe(audit, hide_index=True, width="stretch")

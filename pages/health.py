@@ -44,7 +44,7 @@ def health() -> None:
                 st.caption(f"Users and profiles listed {age:,.0f} s ago"
                            + (" (reused: Run checks now lists them again)" if run.firebase_reused_s else ""))
             if not s["ok"]:
-                st.caption(web.redact(s.get("error")))
+                st.caption(web.plain(web.redact(s.get("error"))))
 
     for col, a in zip(st.columns(len(reports.AREAS)), reports.areas(run, prev["counts"] if prev else None), strict=True):
         with col:
@@ -75,12 +75,13 @@ def health() -> None:
                    delta=None if r is None or r.count is None or before is None else r.count - before)
     jobs = web.sync_jobs(stores)
     if "error" in jobs:
-        st.warning(jobs["error"])
+        st.warning(web.plain(jobs["error"]))
         return
     if jobs["failures"].empty:
         st.info("No sync job failed in the last 14 days.", icon=web.STATUS_ICONS["ok"])
     else:
-        fig = px.bar(jobs["failures"], x="day", y="failed", color="kind", title="Failed sync jobs by kind, last 14 days",
+        failures = jobs["failures"].assign(kind=jobs["failures"]["kind"].map(web.chart_text))  # a store's text
+        fig = px.bar(failures, x="day", y="failed", color="kind", title="Failed sync jobs by kind, last 14 days",
                      labels={"day": "Day of the last attempt", "failed": "Failed jobs", "kind": "Kind"},
                      color_discrete_sequence=web.CATEGORY_COLORS)
         st.plotly_chart(fig, key="health_failures")

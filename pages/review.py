@@ -11,7 +11,7 @@ web.page_header("Weekly review", "What is new since last week, what got worse, w
 stores = web.get_stores()
 hist = web.review_runs(stores)
 if "error" in hist:
-    st.error(f"The check history cannot be read: {hist['error']}")
+    st.error(f"The check history cannot be read: {web.plain(hist['error'])}")
     st.stop()
 runs, (before, after) = hist["runs"], hist["pair"]
 if not runs:

@@ -25,10 +25,10 @@ for col, (name, p) in zip(st.columns(len(status)), status.items(), strict=True):
         if p["ok"]:
             st.success("Reachable", icon=":material/check_circle:")
         else:
-            st.error(f"Down: {p['error']}", icon=":material/cancel:")
+            st.error(f"Down: {web.plain(p['error'])}", icon=":material/cancel:")
         latency = p["latency_ms"]
         st.metric("Latency", "—" if latency is None else f"{latency:,.0f} ms")
-        st.caption(p["version"] or "version unknown")
+        st.caption(web.plain(p["version"]) or "version unknown")  # the store's own words
         for part, info in p.get("parts", {}).items():
             st.caption(
                 f"{part}: {'up' if info['ok'] else 'down'}"
@@ -37,7 +37,7 @@ for col, (name, p) in zip(st.columns(len(status)), status.items(), strict=True):
         if name in counts:
             c = counts[name]
             if c["error"]:
-                st.warning(f"Row counts unavailable: {c['error']}")
+                st.warning(f"Row counts unavailable: {web.plain(c['error'])}")
             rows = pd.DataFrame(
                 {"table": list(c["counts"]), "rows": pd.array(list(c["counts"].values()), dtype="Int64")}
             )

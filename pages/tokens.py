@@ -13,7 +13,7 @@ run = web.check_run(stores)
 web.checked_caption(run)
 rep = web.token_report(stores, run)
 if "error" in rep:
-    st.error(rep["error"], icon=web.STATUS_ICONS["error"])
+    st.error(web.plain(rep["error"]), icon=web.STATUS_ICONS["error"])
     st.stop()
 
 by_id = run.by_id()

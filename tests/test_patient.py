@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import normalize
+from lib import normalize, web
 from lib.checks.ids import BY_ID, CHECK_IDS
 from lib.config import load_settings
 from lib.demo.services import DemoServices
-from lib.patient import MAX_MATCHES, NOT_FOUND, PARTS, TOO_SHORT, classify, jobs_figure, load, lookup, search
+from lib.patient import MAX_MATCHES, NOT_FOUND, PARTS, TOO_LONG, TOO_SHORT, classify, jobs_figure, load, lookup, search
 from lib.sqlfiles import adhoc
 from lib.stores import open_stores
 from tests import apptest_support
@@ -114,7 +114,7 @@ def test_classify(raw: str, kind: str, value: str) -> None:
     q = classify(raw, "US")
     assert (q.kind, q.value) == (kind, value)
     if kind == "invalid":
-        assert q.message == (TOO_SHORT if len(raw.strip()) < 2 else NOT_FOUND)
+        assert q.message == (TOO_SHORT if len(raw.strip()) < 2 else TOO_LONG if len(raw) > 320 else NOT_FOUND)
 
 
 # ---------------------------------------------------------------------- each kind of identifier
@@ -360,9 +360,9 @@ WEIRD = [
 def test_bad_input_is_a_clear_answer_never_an_error(stores: Any, raw: str) -> None:
     result = lookup(stores, raw)
     assert result.matches == [] and not result.search.down
-    assert result.search.message in (NOT_FOUND, TOO_SHORT)
+    assert result.search.message in (NOT_FOUND, TOO_SHORT, TOO_LONG)
     doc = result.to_json()
-    assert doc["matches"] == [] and doc["message"] in (NOT_FOUND, TOO_SHORT)
+    assert doc["matches"] == [] and doc["message"] in (NOT_FOUND, TOO_SHORT, TOO_LONG)
     json.dumps(doc)
 
 
@@ -504,7 +504,7 @@ def test_page_search_box_finds_the_patient(demo: Any, normal: dict[str, Any], fr
     assert list(comparison.columns) == ["Firebase Auth", "Firestore", "Core PostgreSQL", "Supabase"]
     assert comparison.loc["email", "Core PostgreSQL"] == normal["email"]
     assert comparison.loc["phone", "Firebase Auth"] == normal["phone"]
-    assert at.query_params["q"] == f" {normal['email'].upper()} "  # the URL now links to the search
+    assert at.query_params["q"] == normal["uid"]  # the URL links to the patient, never to what was typed
     assert any(normal["uid"] in c.value for c in at.caption)
 
 
@@ -563,8 +563,8 @@ def test_page_bad_or_unknown_input_is_one_clear_sentence(demo: Any, raw: str, fr
     at = _page(raw)
     _ok(at)
     assert not at.error and not at.dataframe
-    expected = TOO_SHORT if raw == "a" else NOT_FOUND
-    assert [i.value for i in at.info] == [expected[0].upper() + expected[1:] + "."]
+    expected = TOO_SHORT if raw == "a" else TOO_LONG if len(raw) > 320 else NOT_FOUND
+    assert [i.value for i in at.info] == [web.plain(expected[0].upper() + expected[1:] + ".")]  # shown as text
 
 
 def test_page_store_down_shows_as_down(demo: Any, normal: dict[str, Any], monkeypatch: Any, fresh_caches: None) -> None:
