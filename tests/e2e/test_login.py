@@ -283,6 +283,12 @@ def _health(login: Login, page: Any) -> None:
     _settle(page)
 
 
+def _text(locator: Any) -> str:
+    """What a reader sees: the inner text without the invisible word joiners lib.plain puts into
+    values from outside (an email from the identity provider) so that they never become links."""
+    return str(locator.inner_text()).replace("\u2060", "")
+
+
 def _refused(page: Any) -> str:
     """Wait for whichever comes: the sign-in prompt or the dashboard's navigation; the prompt's text
     when it is the prompt (the test fails when the dashboard is shown)."""
@@ -305,7 +311,7 @@ def test_oncall_signs_in_and_sees_health(login: Login, page: Any) -> None:
         raise AssertionError(f"no Health page after sign-in ({exc}); streamlit log: {login.log()}") from None
     _settle(page)
     assert _main(page).locator("h1").first.inner_text().strip() == "Health"
-    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    sidebar = _text(page.locator('[data-testid="stSidebar"]'))
     assert f"Signed in as {ONCALL[2]} (oncall)" in sidebar
     assert "Demo role" not in sidebar and "No real patient is shown" not in _main(page).inner_text()  # not the demo
     deadline = time.monotonic() + 30
@@ -328,7 +334,7 @@ def test_a_reader_without_a_role_sees_nothing(login: Login, page: Any) -> None:
     except PlaywrightTimeout as exc:
         raise AssertionError(f"no 'no role' page after sign-in ({exc}); streamlit log: {login.log()}") from None
     _settle(page)
-    assert f"{NO_ROLE[2]} has no role in HealBridge Ops" in main.inner_text()
+    assert f"{NO_ROLE[2]} has no role in HealBridge Ops" in _text(main)
     assert [b.inner_text().split("\n")[-1].strip() for b in main.get_by_role("button").all()] == ["Sign out"]
     for testid in ("stSidebarNav", "stNavSectionHeader", "stDataFrame", "stTable", "stMetric", "stPlotlyChart"):
         assert page.locator(f'[data-testid="{testid}"]').count() == 0, f"{testid} shown to a reader without a role"
