@@ -7,8 +7,8 @@ reason), `export` (which CSV, how many rows, masked or not), `fix.plan` / `fix.a
 `audit.view`. A fix attempt has two events: its start (detail outcome "started", written before
 anything runs) and its end (the outcome, or "abandoned" when its process died).
 
-The functions that do protected work check the role themselves: `unmask` (any role, a reason
-required), `export_csv` (any role; masked for support), `log` (admin only).
+The functions that do protected work check the role themselves (lib.roles): `unmask` (any role, a
+reason required), `export_csv` (any role; masked for support), `log` (AUDIT_ROLES: admin only).
 """
 
 from __future__ import annotations
@@ -19,15 +19,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from lib import phi
-from lib.auth import ROLES, Forbidden, require
 from lib.errors import OpsError
-from lib.sqlfiles import load
+from lib.roles import AUDIT_ROLES, ROLES, Actor, require
+from lib.stores.ops import run
 
 if TYPE_CHECKING:
-    from lib.fixes import Actor
     from lib.stores import Stores
 
 ACTIONS = ("signin", "signout", "lookup", "unmask", "export", "fix.plan", "fix.apply", "audit.view")
@@ -40,19 +39,13 @@ class AuditError(OpsError):
     """A bad request to the audit functions (one sentence)."""
 
 
-def _engine(stores: Stores) -> Any:
-    from lib import history
-
-    return history.engine(history.ops_url(stores))
-
-
 def record(stores: Stores, actor: Actor, action: str, *, target: str | None = None,
            detail: dict[str, Any] | None = None, reason: str | None = None) -> int:
     """Append one event; returns its id. Raises when the ops database cannot be written: the caller
     decides whether the work may go on without its record (unmask and export may not)."""
     if action not in ACTIONS:
         raise AuditError(f"{action!r} is not an audited action ({', '.join(ACTIONS)}).")
-    with _engine(stores).begin() as conn:
+    with stores.ops.transaction() as conn:
         return record_on(conn, actor, action, target=target, detail=detail, reason=reason)
 
 
@@ -62,7 +55,7 @@ def record_on(conn: Connection, actor: Actor, action: str, *, target: str | None
     runner writes an attempt's start here and in fix_audit at once: both or neither)."""
     if action not in ACTIONS:
         raise AuditError(f"{action!r} is not an audited action ({', '.join(ACTIONS)}).")
-    return int(conn.execute(text(load("ops/audit_insert").text), {
+    return int(run(conn, "audit_insert", {
         "who": actor.who[:200], "role": actor.role[:50], "action": action,
         "target": None if target is None else str(target)[:500],
         "detail": json.dumps(detail or {}, default=str), "reason": (reason or "").strip()[:MAX_REASON] or None,
@@ -113,18 +106,17 @@ def log(stores: Stores, actor: Actor, *, who: str | None = None, action: str | N
         since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> pd.DataFrame:
     """The audit log, newest first, filtered (admin only): id, at, who, role, action, target,
     reason, detail (JSON text)."""
-    require(actor, ("admin",), "read the audit log")
+    require(actor, AUDIT_ROLES, "read the audit log")
     if action is not None and action not in ACTIONS and action != "fix.":
         raise AuditError(f"{action!r} is not an audited action ({', '.join(ACTIONS)}).")
     if since is not None and until is not None and until <= since:
         raise AuditError("The end of the period must come after its start.")
     limit = max(1, min(int(limit), MAX_ROWS))
-    with _engine(stores).connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(text(load("ops/audit_list").text), {
-            "who": (who or "").strip() or None, "action": action, "since": since, "until": until, "limit": limit})]
+    rows = stores.ops.rows("audit_list", {
+        "who": (who or "").strip() or None, "action": action, "since": since, "until": until, "limit": limit})
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["detail"] = [json.dumps(d, sort_keys=True, default=str) for d in df["detail"]]
     return df
 
 
-__all__ = ["ACTIONS", "AuditError", "Forbidden", "csv_bytes", "export_csv", "record_export", "log", "lookup", "record", "record_on", "unmask"]
+__all__ = ["ACTIONS", "AuditError", "csv_bytes", "export_csv", "record_export", "log", "lookup", "record", "record_on", "unmask"]

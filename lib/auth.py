@@ -1,4 +1,5 @@
-"""Who is reading, and in which role (plain Python: the web glue and the tests call it).
+"""Sign-in: who is reading, and which role their claims grant (plain Python: the web glue and the
+tests call it). The roles themselves, Actor and `require` are lib.roles'.
 
 Outside the demo the dashboard signs people in with `st.login` (OpenID Connect, configured in
 `.streamlit/secrets.toml` `[auth]`). Their role comes from configuration:
@@ -36,24 +37,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lib import audit
 from lib.config import secrets_file
-from lib.errors import ConfigError, OpsError
-from lib.fixes import ROLES, Actor
+from lib.errors import ConfigError
+from lib.roles import DEMO_DEFAULT_ROLE as DEMO_DEFAULT_ROLE  # moved to lib.roles; re-export until lib/web is rewired
+from lib.roles import RANK, ROLES, Actor
+from lib.roles import demo_actor as demo_actor  # moved to lib.roles; re-export until lib/web is rewired
 
 if TYPE_CHECKING:
     from lib.stores import Stores
 
 ROLES_ENV = "HEALBRIDGE_ROLES"
-RANK = {r: i for i, r in enumerate(ROLES)}  # support 0 < oncall 1 < admin 2
-DEMO_DEFAULT_ROLE = "oncall"
-DEMO_WHO = "demo reader"
 AUTH_KEYS = ("redirect_uri", "cookie_secret")
-
-
-class Forbidden(OpsError):
-    """The role of the reader may not do this (the one sentence says which role is needed)."""
-
-    exit_code = 3
 
 
 @dataclass(frozen=True)
@@ -220,21 +215,10 @@ def session_refusal(claims: Mapping[str, Any], max_age_hours: float, *, revoked:
     return None
 
 
-def _ops_engine(stores: Stores) -> Any:
-    from lib import history
-
-    return history.engine(history.ops_url(stores))
-
-
 def is_revoked(stores: Stores, session: str) -> bool:
     """Whether the session `session` (session_id) was signed out; raises when the ops database
     cannot be read (the caller refuses the session then)."""
-    from sqlalchemy import text
-
-    from lib.sqlfiles import load
-
-    with _ops_engine(stores).connect() as conn:
-        return bool(conn.execute(text(load("ops/session_revoked").text), {"session_id": session}).scalar_one())
+    return bool(stores.ops.scalar("session_revoked", {"session_id": session}))
 
 
 def revoke_session(stores: Stores, claims: Mapping[str, Any], actor: Actor | None) -> str | None:
@@ -242,30 +226,11 @@ def revoke_session(stores: Stores, claims: Mapping[str, Any], actor: Actor | Non
     from then on every copy of its cookie is refused), then the `signout` audit event when the reader
     had a role (a reader without one was never let in, nor recorded). Returns the session id (None:
     no session to revoke). Raises when the ops database cannot be written."""
-    from sqlalchemy import text
-
-    from lib import audit
-    from lib.sqlfiles import load
-
     session = session_id(claims)
     if session is None:
         return None
-    with _ops_engine(stores).begin() as conn:
-        conn.execute(text(load("ops/session_revoke").text),
-                     {"session_id": session, "who": who_of(claims), "signed_in_at": signed_in_at(claims)})
+    stores.ops.execute("session_revoke",
+                       {"session_id": session, "who": who_of(claims), "signed_in_at": signed_in_at(claims)})
     if actor is not None:
         audit.record(stores, actor, "signout", detail={"sub": claims.get("sub"), "session": session})
     return session
-
-
-def demo_actor(role: str | None) -> Actor:
-    return Actor(DEMO_WHO, role if role in ROLES else DEMO_DEFAULT_ROLE)
-
-
-def require(actor: Actor | None, roles: Iterable[str], doing: str) -> Actor:
-    """`actor` if its role is one of `roles`; Forbidden (one sentence) otherwise."""
-    allowed = tuple(r for r in ROLES if r in set(roles))
-    if actor is None or actor.role not in allowed:
-        who = "A reader without a role" if actor is None else f"The role {actor.role}"
-        raise Forbidden(f"{who} may not {doing}: it needs {' or '.join(allowed)}.")
-    return actor

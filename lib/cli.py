@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from lib.bench import cli as bench_cli
 from lib.config import load_settings
 from lib.errors import OpsError, safe_message
+from lib.roles import Actor, cli_actor
 
 
 def _one_line(text: str) -> str:
@@ -61,21 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _actor() -> Any:
-    """Who runs the command: the OS user, with the role HEALBRIDGE_ROLE (default oncall). The role
-    decides what the output shows (support sees PHI masked) and what may be applied."""
-    import getpass
-    import os
-
-    from lib import fixes
-
-    role = os.environ.get("HEALBRIDGE_ROLE", "oncall").strip().lower()
-    if role not in fixes.ROLES:
-        raise OpsError(f"HEALBRIDGE_ROLE must be one of {', '.join(fixes.ROLES)}.")
-    return fixes.Actor(getpass.getuser(), role)
-
-
-def _for(actor: Any, obj: Any) -> Any:
+def _for(actor: Actor, obj: Any) -> Any:
     """`obj` as the actor's role may see it (PHI masked for support)."""
     from lib import phi
 
@@ -97,11 +84,11 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
 # ---------------------------------------------------------------------- commands
 def cmd_demo(args: argparse.Namespace) -> int:
     from lib.demo import run_demo
-    from lib.demo.services import DemoServices
+    from lib.services import EmbeddedServices
 
     settings = load_settings()
     if args.stop:
-        DemoServices(settings).stop()
+        EmbeddedServices(settings).stop()
         if args.json:
             _print_json({"stopped": True})
         else:
@@ -160,13 +147,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from lib import history
     from lib.checks.runner import exit_status, run_checks, to_json
     from lib.stores import open_stores
 
-    actor = _actor()
+    actor = cli_actor()
     stores = open_stores()
     try:
-        run = run_checks(stores, only=args.only, stores_filter=args.store)
+        run = history.record_run(stores, run_checks(stores, only=args.only, stores_filter=args.store), source="cli")
     finally:
         stores.dispose()
     doc = _for(actor, to_json(run))
@@ -195,7 +183,7 @@ def cmd_patient(args: argparse.Namespace) -> int:
     from lib.patient import PART_LABELS, PARTS, lookup
     from lib.stores import open_stores
 
-    actor = _actor()
+    actor = cli_actor()
     stores = open_stores()
     try:
         result = lookup(stores, " ".join(args.query))
@@ -286,7 +274,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from lib import fixes
     from lib.stores import open_stores
 
-    actor = _actor()
+    actor = cli_actor()
     params: dict[str, str] = {}
     for raw in getattr(args, "param", []):
         name, sep, value = raw.partition("=")

@@ -65,17 +65,20 @@ import psycopg
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from lib import audit
 from lib.checks.ids import BY_ID
 from lib.checks.registry import REGISTRY
 from lib.errors import ConfigError, NotFound, OpsError, StoreUnavailable, safe_message
+from lib.roles import APPLY_ROLES as APPLY_ROLES  # moved to lib.roles; re-export until lib/web is rewired
+from lib.roles import ROLES as ROLES  # moved to lib.roles; re-export until lib/web is rewired
+from lib.roles import Actor as Actor  # moved to lib.roles; re-export until lib/web is rewired
 from lib.sqlfiles import SQL_DIR, SqlFile, load, parse_header
 from lib.stores import Stores
+from lib.stores.ops import run as ops_run
 from lib.stores.postgres import PgStore, describe_db_error
 
 FIXES_DIR = SQL_DIR / "fixes"
 REVIEWED_NAME = "REVIEWED"
-ROLES = ("support", "oncall", "admin")
-APPLY_ROLES = frozenset({"oncall", "admin"})
 LOCK_NAMESPACE = 7_406_006  # first key of pg_try_advisory_xact_lock(namespace, hashtext(fix id))
 ATTEMPT_NAMESPACE = 7_406_007  # first key of the ops database's pg_advisory_lock(namespace, attempt id)
 MAX_REASON = 2_000  # as the access audit log keeps (lib.audit.MAX_REASON)
@@ -362,12 +365,6 @@ def checksum_problems(directory: Path | str | None = None) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class Actor:
-    who: str
-    role: str
-
-
 @dataclass
 class StepResult:
     store: str
@@ -577,12 +574,6 @@ def _jsonable(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------- audit
-def _audit_engine(stores: Stores) -> Any:
-    from lib import history
-
-    return history.engine(history.ops_url(stores))
-
-
 def _ops_error(exc: BaseException) -> bool:
     return isinstance(exc, SQLAlchemyError | DBAPIError | psycopg.Error)
 
@@ -590,10 +581,8 @@ def _ops_error(exc: BaseException) -> bool:
 def _mark_abandoned(conn: Connection, noticed_by: str) -> list[int]:
     """In the caller's transaction: an end row "abandoned" (and its access audit event) for every
     started attempt with no end whose session lock nobody holds. Returns their ids."""
-    from lib import audit
-
-    rows = [dict(r._mapping) for r in conn.execute(text(load("ops/fix_audit_abandon").text),
-                                                    {"namespace": ATTEMPT_NAMESPACE, "noticed_by": noticed_by[:200]})]
+    rows = [dict(r._mapping) for r in ops_run(conn, "fix_audit_abandon",
+                                              {"namespace": ATTEMPT_NAMESPACE, "noticed_by": noticed_by[:200]})]
     for row in rows:
         audit.record_on(conn, Actor(row["who"], row["role"]), f"fix.{row['action']}"
                         if row["action"] in ("plan", "apply") else "fix.apply", target=row["fix"],
@@ -606,20 +595,18 @@ def _audit_start(stores: Stores, r: FixResult) -> Connection:
     """Append the attempt's start to fix_audit and to the access audit log, and take its session
     lock, in one transaction on a connection of its own; returns that connection, which holds the
     lock until `_audit_end`. Attempts found abandoned on the way are marked first."""
-    from lib import audit
-
-    conn = _audit_engine(stores).connect()
+    conn = stores.ops.connect()
     try:
         with conn.begin():
             _mark_abandoned(conn, r.actor.who)
         with conn.begin():
-            r.audit_id = int(conn.execute(text(load("ops/fix_audit_start").text), {
+            r.audit_id = int(ops_run(conn, "fix_audit_start", {
                 "who": r.actor.who[:200], "role": r.actor.role[:50], "fix": r.fix[:100], "checksum": r.checksum,
                 "action": r.action, "stores": ", ".join(r.stores), "reason": r.reason,
                 "detail": json.dumps({"params": r.params, **({"reason_length": r.reason_length}
                                                               if r.reason_length > MAX_REASON else {})}, default=str),
             }).scalar_one())
-            conn.execute(text(load("ops/fix_audit_lock").text), {"namespace": ATTEMPT_NAMESPACE, "id": r.audit_id})
+            ops_run(conn, "fix_audit_lock", {"namespace": ATTEMPT_NAMESPACE, "id": r.audit_id})
             audit.record_on(conn, r.actor, f"fix.{r.action}", target=r.fix, reason=r.reason, detail={
                 "fix_audit_id": r.audit_id, "outcome": "started", "checksum": r.checksum,
                 "stores": ", ".join(r.stores)})
@@ -633,8 +620,6 @@ def _audit_start(stores: Stores, r: FixResult) -> Connection:
 def _audit_end(stores: Stores, conn: Connection, r: FixResult) -> None:
     """Append the attempt's end (fix_audit, then the access audit log), then release its lock. A
     record that cannot be written is said in `r.audit_error`; the attempt's own result stands."""
-    from lib import audit
-
     secrets = stores.settings.secret_values()
     detail = {k: v for k, v in r.to_json().items()
               if k in ("before", "after", "verify", "refused", "error", "violations", "params", "applied")}
@@ -656,13 +641,13 @@ def _audit_end(stores: Stores, conn: Connection, r: FixResult) -> None:
                 raise
             conn.invalidate()
             conn.close()
-            conn = _audit_engine(stores).connect()
+            conn = stores.ops.connect()
             with conn.begin():
                 return fn(conn)
 
     try:
         try:
-            ended = write(lambda c: c.execute(text(load("ops/fix_audit_finish").text), finish).scalar_one_or_none())
+            ended = write(lambda c: ops_run(c, "fix_audit_finish", finish).scalar_one_or_none())
             if ended is None:
                 errors.append(f"the audit record {r.audit_id} was already marked abandoned (its process had lost "
                               "the ops database); its outcome is in the access audit log")
@@ -676,7 +661,7 @@ def _audit_end(stores: Stores, conn: Connection, r: FixResult) -> None:
     finally:
         try:
             if not conn.closed:
-                conn.execute(text(load("ops/fix_audit_unlock").text), {"namespace": ATTEMPT_NAMESPACE,
+                ops_run(conn, "fix_audit_unlock", {"namespace": ATTEMPT_NAMESPACE,
                                                                       "id": r.audit_id})
                 conn.commit()
                 conn.close()
@@ -691,10 +676,9 @@ def audit_log(stores: Stores, *, fix: str | None = None, limit: int = 200,
               noticed_by: str = "the fix audit listing") -> list[dict[str, Any]]:
     """The fix attempts, newest first (of one fix, or of all), each in its latest state; attempts
     whose process died are marked abandoned first."""
-    with _audit_engine(stores).begin() as conn:
+    with stores.ops.transaction() as conn:
         _mark_abandoned(conn, noticed_by)
-        return [dict(r._mapping) for r in conn.execute(text(load("ops/fix_audit_list").text),
-                                                        {"fix": fix, "limit": limit})]
+        return [dict(r._mapping) for r in ops_run(conn, "fix_audit_list", {"fix": fix, "limit": limit})]
 
 
 # ---------------------------------------------------------------------------------- the runner

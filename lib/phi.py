@@ -1,8 +1,9 @@
 """PHI masking: what the role `support` sees of emails, phones, names and dates of birth.
 
-`oncall` and `admin` see values in full; `support` sees `j•••@example.com`, `•••• 2345`, `J••• D•••`,
-`••••-••-••`, everywhere: tables, keys of check results (sync.field_drift keys carry the values),
-free text (emails and phone numbers found in error messages), CSV exports. One patient may be
+Who sees PHI masked is lib.roles.MASK_ROLES: `oncall` and `admin` see values in full; `support`
+sees `j•••@example.com`, `•••• 2345`, `J••• D•••`, `••••-••-••`, everywhere: tables, keys of
+check results (sync.field_drift keys carry the values), free text (emails and phone numbers found
+in error messages), CSV exports. One patient may be
 unmasked with a stated reason (lib.audit.unmask records it); the functions here take the Firebase
 UID unmasked, if any, and leave that patient's values whole.
 
@@ -20,8 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from lib.roles import MASK_ROLES, ROLES
+
 DOT = "•"
-MASK_ROLES = frozenset({"support"})
 KINDS = ("email", "phone", "name", "dob")
 
 _NAME_KEYS = {"name", "full_name", "display_name", "fullname", "displayname", "patient_name", "doctor_name",
@@ -36,8 +38,8 @@ _URL_SECRET_RE = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s?#\"'<>]*)[?#][^
 
 
 def masks(role: str | None) -> bool:
-    """True when this role sees PHI masked (support, or no known role: the safe side)."""
-    return role is None or role in MASK_ROLES or role not in ("oncall", "admin")
+    """True when this role sees PHI masked (lib.roles.MASK_ROLES, or no known role: the safe side)."""
+    return role is None or role in MASK_ROLES or role not in ROLES
 
 
 def kind_of(name: Any) -> str | None:

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pandas as pd
-from sqlalchemy import text
 
+from lib import history
 from lib.checks.ids import BY_ID, CHECKS, SEVERITY_RANK
-from lib.sqlfiles import load
 
 if TYPE_CHECKING:
     from lib.checks.runner import CheckResult, CheckRun
@@ -144,28 +143,12 @@ def overall_status(run: CheckRun) -> str:
 
 
 # ---------------------------------------------------------------------------------- history
-def ops_read(stores: Stores, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Run `sql/<name>.sql` on the ops database in a read-only transaction with the statement timeout."""
-    from lib import history
-
-    with history.engine(history.ops_url(stores)).connect() as conn:
-        conn.exec_driver_sql("BEGIN READ ONLY")
-        conn.exec_driver_sql("SELECT set_config('statement_timeout', %(t)s, true)",
-                             {"t": str(stores.settings.statement_timeout_ms)})
-        try:
-            return [dict(r._mapping) for r in conn.execute(text(load(name).text), dict(params))]
-        finally:
-            conn.rollback()
-
-
 def previous_run(stores: Stores, run: CheckRun) -> dict[str, Any] | None:
     """The run of the history just before `run`: {id, started_at, generated, counts: {check: count}}."""
-    rows = ops_read(stores, "ops/run_before", {"before": run.started_at, "exclude": run.run_id or -1})
+    rows = stores.ops.rows("run_before", {"before": run.started_at, "exclude": run.run_id or -1})
     if not rows:
         return None
     prev = rows[0]
-    from lib import history
-
     counts = {r["check_id"]: r["count"] for r in history.results(stores, int(prev["id"]))}
     return {"id": int(prev["id"]), "started_at": prev["started_at"], "generated": bool(prev["generated"]),
             "counts": counts}
@@ -178,7 +161,7 @@ def trends(stores: Stores, checks: Iterable[str], *, unit: str = "day", days: in
     if unit not in ("day", "week"):
         raise ValueError("unit must be 'day' or 'week'")
     since = (now or datetime.now().astimezone()) - timedelta(days=days)
-    rows = ops_read(stores, "ops/check_history", {"checks": sorted(set(checks)), "unit": unit, "since": since})
+    rows = stores.ops.rows("check_history", {"checks": sorted(set(checks)), "unit": unit, "since": since})
     cols = ["check", "period", "run_id", "started_at", "generated", "count"]
     df = pd.DataFrame([{**r, "check": r["check_id"]} for r in rows], columns=[*cols, "check_id"])[cols]
     df["count"] = df["count"].astype("Int64")

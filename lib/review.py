@@ -25,12 +25,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import text
 
+from lib import history
 from lib.checks.ids import BY_ID, CHECK_IDS, CHECKS, SEVERITY_RANK
 from lib.errors import NotFound, OpsError
-from lib.reports import ops_read, trends
-from lib.sqlfiles import load
+from lib.reports import trends
 
 if TYPE_CHECKING:
     from lib.checks.runner import CheckRun
@@ -48,20 +47,13 @@ class ReviewError(OpsError):
 
 
 # ------------------------------------------------------------------------------------ ops db
-def _engine(stores: Stores) -> Any:
-    from lib import history
-
-    return history.engine(history.ops_url(stores))
-
-
 def _rows(stores: Stores, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return ops_read(stores, name, params)
+    return stores.ops.rows(name, params)
 
 
 def ensure_schema(stores: Stores) -> None:
     """Create the ops tables if they are absent (idempotent)."""
-    with _engine(stores).begin() as conn:
-        conn.exec_driver_sql(load("ops/schema").text)
+    stores.ops.create_schema()
 
 
 # ------------------------------------------------------------------------------------ runs
@@ -87,8 +79,6 @@ def _run_info(row: Mapping[str, Any]) -> RunInfo:
 
 def run_list(stores: Stores, limit: int = 300) -> list[RunInfo]:
     """The latest runs of the history, newest first."""
-    from lib import history
-
     return [_run_info(r) for r in history.runs(stores, limit)]
 
 
@@ -99,13 +89,13 @@ def pickable_runs(stores: Stores, recent: int = 50, days: int = 120, now: dateti
     since = (now or datetime.now(UTC)) - timedelta(days=days)
     runs = {r.id: r for r in run_list(stores, recent)}
     runs.update({r.id: r for r in include if r is not None})
-    for row in _rows(stores, "ops/list_runs_daily", {"since": since}):
+    for row in _rows(stores, "list_runs_daily", {"since": since}):
         runs.setdefault(int(row["id"]), _run_info(row))
     return sorted(runs.values(), key=lambda r: (r.started_at, r.id), reverse=True)
 
 
 def get_run(stores: Stores, run_id: int) -> RunInfo:
-    rows = _rows(stores, "ops/run_by_id", {"id": int(run_id)})
+    rows = _rows(stores, "run_by_id", {"id": int(run_id)})
     if not rows:
         raise NotFound(f"There is no check run #{run_id} in the history.")
     return _run_info(rows[0])
@@ -115,15 +105,13 @@ def default_pair(stores: Stores, days: int = 7) -> tuple[RunInfo | None, RunInfo
     """(the run about `days` earlier, the latest run): the latest run and the newest one that
     started at least `days` before it; when the history is younger, its oldest run. None when
     there is no run (or only one)."""
-    from lib import history
-
     runs = run_list(stores, 1)
     if not runs:
         return None, None
     latest = runs[0]
     before_id = history.latest_before(stores, latest.started_at - timedelta(days=days))
     if before_id is None:
-        oldest = _rows(stores, "ops/list_runs_oldest", {"limit": 1})
+        oldest = _rows(stores, "list_runs_oldest", {"limit": 1})
         before_id = int(oldest[0]["id"]) if oldest else None
     if before_id is None or before_id == latest.id:
         return None, latest
@@ -206,8 +194,6 @@ def _gone(these: list[str], other: list[str], other_count: int | None) -> tuple[
 
 
 def compare_runs(stores: Stores, before_id: int, after_id: int) -> list[Change]:
-    from lib import history
-
     get_run(stores, before_id)
     get_run(stores, after_id)
     return compare(history.results(stores, before_id), history.results(stores, after_id))
@@ -283,12 +269,9 @@ def acknowledge(
     if key is not None and len(key) > 500:
         raise ReviewError("That finding key is too long to be one of the check's keys.")
     by = (by or "").strip()[:100]
-    with _engine(stores).begin() as conn:
-        ack_id = conn.execute(
-            text(load("ops/ack_insert").text),
-            {"check_id": check_id, "finding_key": key, "comment": comment, "expires_at": until, "created_by": by},
-        ).scalar_one()
-    return int(ack_id)
+    rows = stores.ops.execute("ack_insert", {"check_id": check_id, "finding_key": key, "comment": comment,
+                                             "expires_at": until, "created_by": by})
+    return int(rows[0]["id"])
 
 
 def acknowledgements(stores: Stores, limit: int = 1000) -> list[Ack]:
@@ -297,15 +280,13 @@ def acknowledgements(stores: Stores, limit: int = 1000) -> list[Ack]:
         Ack(id=int(r["id"]), check_id=r["check_id"], finding_key=r["finding_key"], comment=r["comment"],
             expires_at=r["expires_at"], created_at=r["created_at"], created_by=r["created_by"] or "",
             ended_at=r["ended_at"], ended_by=r["ended_by"])
-        for r in _rows(stores, "ops/ack_list", {"limit": limit})
+        for r in _rows(stores, "ack_list", {"limit": limit})
     ]
 
 
 def end_acknowledgement(stores: Stores, ack_id: int, *, by: str = "") -> bool:
     """End an acknowledgement now (kept, marked ended); False when it was already ended or absent."""
-    with _engine(stores).begin() as conn:
-        row = conn.execute(text(load("ops/ack_end").text), {"id": int(ack_id), "ended_by": (by or "").strip()[:100]})
-        return row.first() is not None
+    return bool(stores.ops.execute("ack_end", {"id": int(ack_id), "ended_by": (by or "").strip()[:100]}))
 
 
 @dataclass
@@ -533,9 +514,6 @@ def write_generated_history(stores: Stores, manifest: Mapping[str, Any], weeks: 
     """Save `generated_runs(manifest, weeks)` into the ops history, marked generated, in place of the
     generated runs of the previous data set (only those: real runs, the audit log, the fix audit and
     the acknowledgements survive a refill); returns their ids."""
-    from lib import history
-
     ensure_schema(stores)
-    with _engine(stores).begin() as conn:
-        conn.execute(text(load("ops/delete_generated_runs").text))
+    stores.ops.execute("delete_generated_runs")
     return [history.save_run(stores, run, source="demo", generated=True) for run in generated_runs(manifest, weeks)]

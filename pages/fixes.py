@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import web
-from lib.fixes import APPLY_ROLES
+from lib.roles import APPLY_ROLES
 
 web.page_header("Fixes", "Reviewed SQL files run by one runner: plan (rolled back), apply (one transaction, "
                 "verified), every attempt in the audit log. `?fix=<id>` opens one.")

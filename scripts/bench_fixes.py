@@ -42,11 +42,12 @@ def main() -> int:
     from lib import fixes
     from lib.config import load_settings
     from lib.demo import run_demo
-    from lib.demo.services import DemoServices
+    from lib.roles import Actor
+    from lib.services import EmbeddedServices
     from lib.stores import open_stores
 
     settings = load_settings()
-    actor = fixes.Actor("bench", "oncall")
+    actor = Actor("bench", "oncall")
     try:
         t0 = time.perf_counter()
         run_demo(settings, patients=args.patients, seed=args.seed, reset=True)
@@ -73,7 +74,7 @@ def main() -> int:
             stores.dispose()
     finally:
         if own:
-            DemoServices(settings).stop()
+            EmbeddedServices(settings).stop()
             shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 

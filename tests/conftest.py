@@ -60,7 +60,7 @@ def data_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def demo(data_dir: Path) -> Iterator[DemoHandle]:
-    from lib.demo.services import DemoServices
+    from lib.services import EmbeddedServices
 
     settings = load_settings()
     assert settings.demo and settings.healbridge_data_dir == data_dir
@@ -69,7 +69,7 @@ def demo(data_dir: Path) -> Iterator[DemoHandle]:
         handle.ensure()
         yield handle
     finally:
-        DemoServices(settings).stop()
+        EmbeddedServices(settings).stop()
 
 
 @pytest.fixture

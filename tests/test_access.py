@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from lib import audit, auth, phi
-from lib.demo.services import PROJECT_ID, DemoServices
+from lib import audit, auth, phi, roles
 from lib.errors import ConfigError
-from lib.fixes import Actor
+from lib.roles import Actor
+from lib.services import PROJECT_ID, EmbeddedServices
 from tests.apptest_support import rendered, signed_in
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -108,7 +108,7 @@ def configured(demo: Any, monkeypatch: Any) -> dict[str, str]:
     """Real stores configured through the environment: the demo's core and Supabase databases and its
     emulators, as a deployment would name them."""
     demo.ensure()
-    services = DemoServices(demo.settings)
+    services = EmbeddedServices(demo.settings)
     uris = services.state.raw["postgres"]["uris"]
     monkeypatch.setenv("CORE_DATABASE_URL", uris["core"])
     monkeypatch.setenv("SUPABASE_DB_URL", uris["supabase"])
@@ -249,7 +249,7 @@ def test_demo_role_picker_is_app_wide_with_oncall_by_default(demo: Any) -> None:
     at = _app("pages/stores.py")
     assert not at.exception, [e.value for e in at.exception]
     assert at.title and at.title[0].value == "Stores", [e.value for e in at.error]
-    assert at.sidebar.selectbox[0].label == "Demo role" and at.sidebar.selectbox[0].value == auth.DEMO_DEFAULT_ROLE
+    assert at.sidebar.selectbox[0].label == "Demo role" and at.sidebar.selectbox[0].value == roles.DEMO_DEFAULT_ROLE
     at.sidebar.selectbox[0].select("support").run(timeout=TIMEOUT)
     at.switch_page("pages/fixes.py").run(timeout=TIMEOUT)
     assert any("role **support**" in c.value for c in at.caption)
@@ -265,7 +265,7 @@ def test_csv_export_checks_the_role_masks_and_is_audited(stores: Any) -> None:
     assert "jane.doe@example.com" in audit.export_csv(stores, Actor("olga", "oncall"), df, "x.csv").decode()
     assert "jane.doe@example.com" in audit.export_csv(stores, Actor("sam", "support"), df, "x.csv", uid="u1",
                                                       unmasked="u1").decode()
-    with pytest.raises(auth.Forbidden):
+    with pytest.raises(roles.Forbidden):
         audit.export_csv(stores, Actor("mallory", "guest"), df, "x.csv")
     exports = audit.log(stores, admin, action="export", limit=10_000)
     assert len(exports) == before + 3

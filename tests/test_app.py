@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.checks.ids import CHECK_IDS
 from lib.checks.runner import run_checks
-from lib.demo.services import DemoServices
+from lib.services import EmbeddedServices
 from tests import apptest_support
 from tests.apptest_support import rendered
 
@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 
 def _demo_uris(demo: Any) -> dict[str, str]:
-    return DemoServices(demo.settings).state.raw["postgres"]["uris"]
+    return EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]
 
 
 # ---------------------------------------------------------------------- Stores
@@ -113,7 +113,7 @@ def test_checks_page_shows_what_run_checks_finds(demo: Any, stores: Any) -> None
     shown = {str(c): (None if pd.isna(n) else int(n)) for c, n in zip(df["check"], df["count"], strict=True)}
     assert set(shown) == set(CHECK_IDS)
     assert shown == {cid: manifest["planted"][cid]["count"] for cid in CHECK_IDS}
-    direct = run_checks(stores, save=False)
+    direct = run_checks(stores)
     assert shown == {r.id: r.count for r in direct.results}
     assert df["error"].isna().all()
 

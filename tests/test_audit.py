@@ -11,16 +11,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lib import audit, fixes, history
-from lib.auth import Forbidden
-from lib.fixes import Actor
+from lib import audit, fixes
+from lib.roles import Actor, Forbidden
 
 ADMIN = Actor("ada@hospital.example", "admin")
 
 
 def test_audit_log_refuses_update_delete_and_truncate(stores: Any) -> None:
     event = audit.record(stores, Actor("sam", "support"), "lookup", target="u1", detail={"kind": "uid"})
-    eng = history.engine(history.ops_url(stores))
+    eng = stores.ops.engine()
     for sql in ("UPDATE audit_log SET who = 'someone else' WHERE id = :id", "DELETE FROM audit_log WHERE id = :id",
                 "TRUNCATE audit_log"):
         with pytest.raises(DBAPIError) as err, eng.begin() as conn:

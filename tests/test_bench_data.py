@@ -42,7 +42,7 @@ def run(info: data.BenchInfo, only: list[str] | None = None) -> dict[str, Any]:
     assert not settings.demo
     stores = open_stores(settings)
     try:
-        return {r.id: r for r in run_checks(stores, only, save=False).results}
+        return {r.id: r for r in run_checks(stores, only).results}
     finally:
         stores.dispose()
 

@@ -43,7 +43,7 @@ def test_every_check_finds_exactly_the_planted_defects(demo: Any, n: int, seed: 
     assert set(manifest["planted"]) == set(CHECK_IDS)
     stores = demo.stores()
     try:
-        run = run_checks(stores, save=False)
+        run = run_checks(stores)
     finally:
         stores.dispose()
     by_id = run.by_id()
@@ -66,7 +66,7 @@ def test_counts_stay_exact_when_keys_are_capped(demo: Any) -> None:
     manifest = demo.ensure(300, 11)
     stores = demo.stores()
     try:
-        run = run_checks(stores, save=False, keys_limit=3)
+        run = run_checks(stores, keys_limit=3)
     finally:
         stores.dispose()
     for r in run.results:
@@ -84,9 +84,9 @@ def test_firebase_listing_reused_within_max_age(demo: Any) -> None:
     fb_checks = ["sync.firebase_user_missing_in_core", "sync.profile_missing", "sync.field_drift",
                  "orphan.connections_patient", "orphan.supabase_documents_patient"]
     try:
-        listed = run_checks(stores, only=fb_checks, save=False)
-        reused = run_checks(stores, only=fb_checks, save=False, firebase_max_age_s=300)
-        again = run_checks(stores, only=fb_checks, save=False, firebase_max_age_s=0)
+        listed = run_checks(stores, only=fb_checks)
+        reused = run_checks(stores, only=fb_checks, firebase_max_age_s=300)
+        again = run_checks(stores, only=fb_checks, firebase_max_age_s=0)
     finally:
         stores.dispose()
     assert listed.firebase_reused_s is None and again.firebase_reused_s is None
@@ -100,7 +100,7 @@ def test_clean_demo_counts_zero(demo: Any) -> None:
     assert all(v["count"] == 0 for v in manifest["planted"].values())
     stores = demo.stores()
     try:
-        run = run_checks(stores, save=False)
+        run = run_checks(stores)
     finally:
         stores.dispose()
     assert all(r.error is None for r in run.results)
@@ -131,7 +131,7 @@ def test_dup_active_connections_once_the_pair_unique_is_dropped(demo: Any, store
         _write(url, "INSERT INTO patient_doctor_connections (id, patient_firebase_uid, doctor_firebase_uid, "
                     "access_token, token_expires_at, is_active, created_at) VALUES (:i, :p, :d, :t, :e, :a, :c)",
                {"i": cid, "p": p, "d": d, "t": f"tok-{i}-{uuid.uuid4()}", "e": exp, "a": active, "c": created})
-    run = run_checks(stores, only=["dup.active_connections"], save=False)
+    run = run_checks(stores, only=["dup.active_connections"])
     assert run.results[0].keys == sorted(ids[:2])
 
 
@@ -139,7 +139,7 @@ def test_edge_cases_do_not_count(demo: Any, stores: Any) -> None:
     """Each kind of near-miss next to one that counts, written straight into the stores."""
     demo.dirty = True
     core, sb = stores.core._url, stores.supabase._url
-    before = run_checks(stores, save=False).by_id()
+    before = run_checks(stores).by_id()
     now = datetime.now(UTC)
     # a pending job updated a minute ago is not stuck; one updated an hour ago is
     _write(core, "INSERT INTO sync_jobs (kind, status, created_at, updated_at) VALUES "
@@ -157,7 +157,7 @@ def test_edge_cases_do_not_count(demo: Any, stores: Any) -> None:
                "(:a, 'pat-edge', 'doc-edge', 'edge-tok-1', :past, false, :past), "
                "(:b, 'pat-edge', NULL, 'edge-tok-2', :past, false, :past)",
            {"a": str(uuid.uuid4()), "b": (unused := str(uuid.uuid4())), "past": now - timedelta(days=2)})
-    after = run_checks(stores, save=False).by_id()
+    after = run_checks(stores).by_id()
 
     def delta(cid: str) -> set[str]:
         return set(after[cid].keys) - set(before[cid].keys)
@@ -175,7 +175,7 @@ def test_demo_edge_plants_are_not_counted(demo: Any, stores: Any) -> None:
     really uncounted: phones in other formats, an email in another case, a deleted Supabase user,
     a Firebase doctor with no core user."""
     demo.ensure()
-    run = run_checks(stores, save=False).by_id()
+    run = run_checks(stores).by_id()
     drift_uids = {k.split("|")[0] for k in run["sync.field_drift"].keys}
     core_phones = stores.core.rows("core/identities")
     formatted = [r for r in core_phones if r["phone"] and not r["phone"].startswith("+1") and "(" in r["phone"]]
@@ -238,10 +238,10 @@ def test_only_and_store_options(demo: Any) -> None:
 
 
 def test_store_down_mid_session_others_still_report(demo: Any) -> None:
-    from lib.demo.services import DemoServices
+    from lib.services import EmbeddedServices
 
     demo.ensure()
-    services = DemoServices(demo.settings)
+    services = EmbeddedServices(demo.settings)
     services.stop_part("firestore")
     try:
         proc = subprocess.run([sys.executable, "-m", "lib", "check", "--json"], cwd=ROOT, capture_output=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lib import audit
-from lib.fixes import Actor
+from lib.roles import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 

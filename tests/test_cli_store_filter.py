@@ -14,7 +14,7 @@ from typing import Any
 
 from lib.checks.registry import REGISTRY
 from lib.checks.runner import STORE_OF_PART
-from lib.demo.services import DemoServices
+from lib.services import EmbeddedServices
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ def test_combined_stores_add_their_cross_store_checks(demo: Any) -> None:
 def test_only_the_other_stores_configured_is_not_an_outage(demo: Any) -> None:
     """Outside the demo with only core configured, `--store core` is a clean run (exit 0/1)."""
     demo.ensure()
-    core = DemoServices(demo.settings).state.raw["postgres"]["uris"]["core"]
+    core = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]["core"]
     proc = _check("--store", "core", "--json", env={"CORE_DATABASE_URL": core})
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     assert [f["check"] for f in json.loads(proc.stdout)["findings"]] == _reading_only("core")
@@ -83,7 +83,7 @@ def test_only_the_other_stores_configured_is_not_an_outage(demo: Any) -> None:
 
 def test_a_selected_checks_store_down_exits_2(demo: Any) -> None:
     demo.ensure()
-    uris = DemoServices(demo.settings).state.raw["postgres"]["uris"]
+    uris = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]
     down = f"postgresql://ops:pw@127.0.0.1:{_free_port()}/core"
     proc = _check("--store", "core", "--json", env={"CORE_DATABASE_URL": down, "SUPABASE_DB_URL": uris["supabase"]})
     assert proc.returncode == 2

@@ -14,15 +14,15 @@ from typing import Any
 
 from sqlalchemy import text
 
-from lib import audit, fixes, history
-from lib.fixes import Actor
+from lib import audit, fixes
+from lib.roles import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = Actor("ada@hospital.example", "admin")
 
 
 def _ops_state(stores: Any, event: int, attempt: int) -> dict[str, Any]:
-    with history.engine(history.ops_url(stores)).connect() as conn:
+    with stores.ops.engine().connect() as conn:
         return {
             "event": conn.execute(text("SELECT who, action, target FROM audit_log WHERE id = :id"),
                                   {"id": event}).one_or_none(),
@@ -34,7 +34,7 @@ def _ops_state(stores: Any, event: int, attempt: int) -> dict[str, Any]:
 
 def test_refilling_the_demo_keeps_the_audit_tables(demo: Any) -> None:
     from lib.demo import run_demo
-    from lib.demo.services import DemoServices
+    from lib.services import EmbeddedServices
 
     demo.ensure()
     n, seed, clean = demo.loaded
@@ -58,10 +58,10 @@ def test_refilling_the_demo_keeps_the_audit_tables(demo: Any) -> None:
         stores.dispose()
 
     # an emulator died: `demo` starts it and refills every store
-    DemoServices(demo.settings).stop_part("auth")
-    assert not DemoServices(demo.settings).running()["auth"]
+    EmbeddedServices(demo.settings).stop_part("auth")
+    assert not EmbeddedServices(demo.settings).running()["auth"]
     run_demo(demo.settings)
-    assert DemoServices(demo.settings).running()["auth"]
+    assert EmbeddedServices(demo.settings).running()["auth"]
     stores = demo.stores()
     try:
         assert _ops_state(stores, event, planned.audit_id) == before

@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lib.demo import run_demo
-from lib.demo.services import DemoServices
+from lib.services import EmbeddedServices
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -60,7 +60,7 @@ def _no_exception(at: AppTest, page: str, phase: str) -> None:
     assert "Traceback" not in "\n".join(str(e.value) for e in at.error), (phase, page)
 
 
-def _stop(services: DemoServices, fault: str) -> None:
+def _stop(services: EmbeddedServices, fault: str) -> None:
     if fault == "postgres":
         services.stop_postgres()
     else:
@@ -78,7 +78,7 @@ def test_every_page_survives_a_store_stopped_mid_session(demo: Any, fault: str) 
                                        "IS NOT NULL ORDER BY firebase_uid LIMIT 1").scalar()
     finally:
         probe.dispose()
-    services = DemoServices(demo.settings)
+    services = EmbeddedServices(demo.settings)
 
     # the session is under way: every page renders, nothing is down
     for page in PAGES:
@@ -104,7 +104,7 @@ def test_every_page_survives_a_store_stopped_mid_session(demo: Any, fault: str) 
         # back: the emulators restart empty (on other ports), so the demo refills them with the same data set
         run_demo(demo.settings, patients=manifest["patients"], seed=manifest["seed"], clean=manifest["clean"])
         demo.dirty = True
-    assert all(DemoServices(demo.settings).running().values())
+    assert all(EmbeddedServices(demo.settings).running().values())
 
     st.cache_data.clear()
     for page in PAGES:

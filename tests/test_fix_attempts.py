@@ -25,8 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from lib import audit, fixes, history
-from lib.fixes import Actor
+from lib import audit, fixes
+from lib.roles import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = Actor("ada@hospital.example", "admin")
@@ -94,7 +94,7 @@ def test_an_apply_killed_mid_way_is_abandoned_and_its_start_is_in_the_audit_log(
     assert row is not None and row["outcome"] == "abandoned", row
     assert row["action"] == "apply" and row["id"] == running["id"]
     # once only: listing again adds no second end
-    eng = history.engine(history.ops_url(stores))
+    eng = stores.ops.engine()
     with eng.connect() as conn:
         ends = conn.execute(text("SELECT count(*) FROM fix_audit WHERE attempt = :id"), {"id": row["id"]}).scalar()
     fixes.audit_log(stores, limit=5)
@@ -111,7 +111,7 @@ def test_an_apply_killed_mid_way_is_abandoned_and_its_start_is_in_the_audit_log(
 
 def test_fix_audit_is_append_only(stores: Any) -> None:
     r = fixes.plan(stores, FIX, Actor("sam", "support"))
-    eng = history.engine(history.ops_url(stores))
+    eng = stores.ops.engine()
     for statement in ("UPDATE fix_audit SET who = 'someone else' WHERE id = :id",
                       "DELETE FROM fix_audit WHERE id = :id", "TRUNCATE fix_audit"):
         with pytest.raises(DBAPIError) as err, eng.begin() as conn:
@@ -158,10 +158,10 @@ def test_an_ops_database_of_the_former_schema_migrates_with_its_rows(stores: Any
         assert rows["killed then"]["outcome"] == "abandoned"  # no process holds it
         r = fixes.plan(old, FIX, Actor("sam", "support"))
         assert {x["id"]: x["outcome"] for x in fixes.audit_log(old, limit=100)}[r.audit_id] == "planned"
-        with pytest.raises(DBAPIError), history.engine(url).begin() as conn:
+        with pytest.raises(DBAPIError), old.ops.transaction() as conn:
             conn.execute(text("DELETE FROM fix_audit"))
     finally:
-        history.engine(url).dispose()
+        replace(stores, ops_url=url).ops.dispose()
         with psycopg.connect(_dsn(stores.core._url), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 

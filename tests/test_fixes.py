@@ -36,12 +36,13 @@ from lib import fixes
 from lib.checks.ids import CHECK_IDS, CHECKS
 from lib.checks.runner import run_checks
 from lib.errors import NotFound, OpsError
+from lib.roles import Actor
 from lib.sqlfiles import SqlFile, parse_header
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-ONCALL = fixes.Actor("pytest", "oncall")
-SUPPORT = fixes.Actor("pytest", "support")
+ONCALL = Actor("pytest", "oncall")
+SUPPORT = Actor("pytest", "support")
 CHECKS_MD_FIXES = {
     "deactivate_expired_tokens", "rotate_duplicate_tokens", "deactivate_duplicate_connections", "token_constraints",
     "active_connection_index", "remap_appointment_patient_ids", "archive_orphan_rows", "validate_constraints",
@@ -107,7 +108,7 @@ def fingerprint(stores: Any) -> dict[str, Any]:
 
 
 def check_keys(stores: Any) -> dict[str, list[str]]:
-    run = run_checks(stores, save=False)
+    run = run_checks(stores)
     assert all(r.error is None for r in run.results), [(r.id, r.error) for r in run.results if r.error]
     return {r.id: r.keys for r in run.results}
 
@@ -560,7 +561,7 @@ def test_fixes_page_plan_apply_and_roles(fresh: tuple[Any, dict[str, Any]], clea
     planted = manifest["planted"]["token.expired_active"]
     n = planted["count"]
 
-    at = _page(fid, role="support")  # the demo's default role is oncall (lib.auth.DEMO_DEFAULT_ROLE)
+    at = _page(fid, role="support")  # the demo's default role is oncall (lib.roles.DEMO_DEFAULT_ROLE)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Fixes"
     assert at.selectbox(key="fixes.choice").value == fid

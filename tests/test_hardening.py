@@ -41,9 +41,9 @@ from streamlit.testing.v1 import AppTest
 from lib import cli
 from lib.checks.ids import CHECK_IDS
 from lib.config import Settings, load_settings
-from lib.demo.services import PROJECT_ID, DemoServices
 from lib.errors import ConfigError
 from lib.patient import MAX_MATCHES, Search, search
+from lib.services import PROJECT_ID, EmbeddedServices
 from tests.apptest_support import rendered, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -339,7 +339,7 @@ def secret_config(demo: Any) -> Iterator[dict[str, Any]]:
     """Every store configured (outside the demo) through URLs with passwords, pointing at the demo's
     own stores: a login role with a password made for the test on the embedded server."""
     demo.ensure()
-    services = DemoServices(demo.settings)
+    services = EmbeddedServices(demo.settings)
     uris = services.state.raw["postgres"]["uris"]
     role, pw_core, pw_sb, pw_ops = "hb_secret_" + pysecrets.token_hex(3), _secret("Pc"), _secret("Ps"), _secret("Po")
     admin_uri = services.pg_uri("postgres").replace("+psycopg", "")

@@ -13,11 +13,10 @@ import streamlit as st
 from streamlit.runtime import caching
 
 from lib import history, web
-from lib.auth import Forbidden
 from lib.checks import latest
 from lib.checks.ids import CHECK_IDS
-from lib.demo.services import DemoServices
-from lib.fixes import Actor
+from lib.roles import Actor, Forbidden
+from lib.services import EmbeddedServices
 from tests import apptest_support
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -119,7 +118,7 @@ def test_every_page_agrees_on_a_store_that_came_back(demo: Any) -> None:
         uid = _first_uid(probe)
     finally:
         probe.dispose()
-    services = DemoServices(demo.settings)
+    services = EmbeddedServices(demo.settings)
     pages = {"health": "pages/health.py", "stores": "pages/stores.py", "patient": "pages/patient.py"}
     for page in pages.values():  # the caches are warm with everything up
         at = apptest_support.app(page, query={"q": uid} if page.endswith("patient.py") else None, timeout=TIMEOUT)

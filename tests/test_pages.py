@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from lib import history
 from lib.checks.ids import BY_ID, CHECK_IDS
 from lib.checks.runner import run_checks
-from lib.demo.services import DemoServices
+from lib.services import EmbeddedServices
 from lib.sqlfiles import adhoc
 from tests import apptest_support
 from tests.apptest_support import rendered
@@ -108,7 +108,7 @@ def _planted(manifest: dict[str, Any], ids: list[str] | tuple[str, ...] = CHECK_
 
 
 def _uris(demo: Any) -> dict[str, str]:
-    return DemoServices(demo.settings).state.raw["postgres"]["uris"]
+    return EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]
 
 
 # ---------------------------------------------------------------------- Health
@@ -117,7 +117,7 @@ def test_health_is_the_landing_page_and_shows_what_the_checks_find(demo: Any, st
     at = _app()  # no page asked: the default one
     _ok(at)
     assert at.title[0].value == "Health"
-    direct = run_checks(stores, save=False)
+    direct = run_checks(stores)
     assert {r.id: r.count for r in direct.results} == _planted(manifest)
 
     # the failing checks: every planted check with its count, worst first, with report and fix links
@@ -390,6 +390,7 @@ def test_weekly_review_compares_with_the_generated_week_and_acknowledges(demo: A
 
     manifest = demo.ensure()
     run = run_checks(stores)  # the latest run of the history
+    run.run_id = history.save_run(stores, run)
     at = _app("pages/review.py")
     _ok(at)
     assert at.title[0].value == "Weekly review"
@@ -498,7 +499,7 @@ def test_clean_demo_says_all_good(demo: Any, page: str, text: str) -> None:
     if page == "pages/review.py":
         stores = demo.stores()
         try:
-            run_checks(stores)
+            history.save_run(stores, run_checks(stores))
         finally:
             stores.dispose()
     at = _app(page)

@@ -23,8 +23,8 @@ from streamlit.testing.v1 import AppTest
 from lib import normalize, web
 from lib.checks.ids import BY_ID, CHECK_IDS
 from lib.config import load_settings
-from lib.demo.services import DemoServices
 from lib.patient import MAX_MATCHES, NOT_FOUND, PARTS, TOO_LONG, TOO_SHORT, classify, jobs_figure, load, lookup, search
+from lib.services import EmbeddedServices
 from lib.sqlfiles import adhoc
 from lib.stores import open_stores
 from tests import apptest_support
@@ -387,7 +387,7 @@ def _free_port() -> int:
 
 
 def _down_env(demo: Any) -> dict[str, str]:
-    uris = DemoServices(demo.settings).state.raw["postgres"]["uris"]
+    uris = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]
     return {"CORE_DATABASE_URL": uris["core"], "SUPABASE_DB_URL": uris["supabase"],
             "FIREBASE_PROJECT_ID": "healbridge-down", "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{_free_port()}",
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{_free_port()}"}

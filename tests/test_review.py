@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from lib import history, reports, review
 from lib.checks.ids import BY_ID, CHECK_IDS, CHECKS
 from lib.checks.runner import CheckResult, CheckRun
-from lib.demo.services import DemoServices
 from lib.errors import NotFound
+from lib.services import EmbeddedServices
 
 _dbs = itertools.count()
 
@@ -30,7 +30,7 @@ _dbs = itertools.count()
 def ops(demo: Any) -> Iterator[Any]:
     """The demo stores with an ops database of their own, empty (created on the embedded server)."""
     demo.ensure()
-    uri = DemoServices(demo.settings).state.raw["postgres"]["uris"]["ops"]
+    uri = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]["ops"]
     name = f"ops_review_{next(_dbs)}"
     admin = make_url(uri).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -42,7 +42,7 @@ def ops(demo: Any) -> Iterator[Any]:
         yield mine
     finally:
         stores.dispose()
-        history.engine(mine.ops_url).dispose()
+        mine.ops.dispose()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
 

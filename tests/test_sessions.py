@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lib import audit, auth, history
+from lib import audit, auth
 from lib.config import load_settings
 from lib.errors import ConfigError
-from lib.fixes import Actor
+from lib.roles import Actor
 
 ADMIN = Actor("ada@hospital.example", "admin")
 ROLES = {"admin": ["ada@hospital.example"], "oncall": ["group:healbridge-oncall"], "support": ["@hospital.example"]}
@@ -53,7 +53,7 @@ def test_a_signed_out_session_is_revoked_in_the_ops_database_and_refused(stores:
     assert refusal is not None and "signed out" in refusal
     # signing out again (a second tab) keeps the one row; the audit log has each sign-out
     auth.revoke_session(stores, claims, actor)
-    eng = history.engine(history.ops_url(stores))
+    eng = stores.ops.engine()
     with eng.connect() as conn:
         rows = conn.execute(text("SELECT who, signed_in_at FROM session_revocations WHERE session_id = :s"),
                             {"s": sid}).all()
@@ -76,7 +76,7 @@ def test_a_signed_out_session_is_revoked_in_the_ops_database_and_refused(stores:
 def test_session_revocations_are_append_only(stores: Any) -> None:
     claims = _claims()
     sid = auth.revoke_session(stores, claims, None)
-    eng = history.engine(history.ops_url(stores))
+    eng = stores.ops.engine()
     for sql in ("UPDATE session_revocations SET session_id = 'other' WHERE session_id = :s",
                 "DELETE FROM session_revocations WHERE session_id = :s", "TRUNCATE session_revocations"):
         with pytest.raises(DBAPIError) as err, eng.begin() as conn:

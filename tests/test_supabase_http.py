@@ -197,8 +197,8 @@ def test_checks_through_http_match_the_direct_adapter(stores: Any, http: Supabas
     only = SNAPSHOT_SUPABASE_CHECKS + SUPABASE_SQL_CHECKS + CONSTRAINT_CHECKS
     over_http = Stores(settings=stores.settings, demo=False, core=stores.core, supabase=http,
                        firebase=stores.firebase, ops_url=stores.ops_url)
-    direct = run_checks(stores, only=only, save=False).by_id()
-    via_http = run_checks(over_http, only=only, save=False).by_id()
+    direct = run_checks(stores, only=only).by_id()
+    via_http = run_checks(over_http, only=only).by_id()
 
     assert via_http and over_http.ping(("supabase",))["supabase"]["ok"]
     for cid in SNAPSHOT_SUPABASE_CHECKS:

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from lib.demo.services import DemoServices
 from lib.errors import StoreUnavailable
+from lib.services import EmbeddedServices
 from lib.sqlfiles import adhoc
 from lib.stores.core import CoreStore
 
@@ -28,7 +28,7 @@ CHECK = re.compile(r"\bCHECK_STATEMENT_TIMEOUT_MS\b")
 
 
 def _core_url(demo: Any) -> str:
-    return str(DemoServices(demo.settings).state.raw["postgres"]["uris"]["core"])
+    return str(EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]["core"])
 
 
 @pytest.fixture

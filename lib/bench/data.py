@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lib.errors import OpsError
+from lib.services import DATABASES
 
 SIZES: dict[str, int] = {"quick": 10_000, "100k": 100_000, "1m": 1_000_000}
 FIREBASE_MAX = 100_000  # Firebase holds at most this many patients (plus doctors and planted users)
@@ -51,7 +52,6 @@ FRESH_FOR = timedelta(minutes=14)  # the fresh pending job (job_pending_fresh) i
 AUTH_BATCH = 1000  # import_users takes 1,000 users a call
 PROFILE_BATCH = 500  # a Firestore batch writes 500 documents
 FIREBASE_THREADS = 4
-DATABASES = ("core", "supabase", "ops")
 # Drop the schema's keys, indexes and foreign keys for the fill and build them after it (measured at
 # 100k patients: see _fill_database); False fills into the indexed tables.
 DEFER_KEYS = True
@@ -658,7 +658,7 @@ def build(
     """Start the embedded stores in `data_dir` and fill them with the benchmark data set, or reuse the
     one already there (same size, seed and Firebase share; the emulators are refilled when they had
     stopped). `firebase_users` (default min(patients, 100,000)) is how many patients Firebase holds."""
-    from lib.demo.services import PROJECT_ID, DemoServices
+    from lib.services import PROJECT_ID, EmbeddedServices
 
     name, n = parse_size(size_or_n)
     in_fb = min(n, FIREBASE_MAX if firebase_users is None else firebase_users)
@@ -667,7 +667,7 @@ def build(
     data_dir = Path(data_dir).resolve()
     t_all = time.perf_counter()
     seconds: dict[str, float] = {}
-    services = DemoServices(_settings(data_dir))
+    services = EmbeddedServices(_settings(data_dir))
     before = services.running()
     t0 = time.perf_counter()
     services.start(progress)
@@ -744,9 +744,9 @@ def build(
 
 def stop(data_dir: Path | str) -> None:
     """Stop the stores of `data_dir` (the data set stays on disk; `build` starts and reuses it)."""
-    from lib.demo.services import DemoServices
+    from lib.services import EmbeddedServices
 
-    DemoServices(_settings(Path(data_dir).resolve())).stop()
+    EmbeddedServices(_settings(Path(data_dir).resolve())).stop()
 
 
 def _peak_rss_mb() -> float:

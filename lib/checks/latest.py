@@ -7,8 +7,9 @@ interval for the whole server, however many sessions look) or when this process 
 While the first run of a process is under way a page waits a few seconds for it, then shows the
 latest run saved in the history (samples only) and says a new one is in progress.
 
-A run on request ("Run checks now", after a fix) needs the role oncall or admin, checked here; a
-request while a run is under way joins it: never more than one run at a time per configuration.
+A run on request ("Run checks now", after a fix) needs the role oncall or admin (lib.roles.RUN_ROLES),
+checked here; a request while a run is under way joins it: never more than one run at a time per
+configuration. Every run this module starts is saved in the history (source "web").
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from lib import history
+from lib.checks.ids import BY_ID
 from lib.checks.runner import CheckResult, CheckRun, run_checks
-from lib.errors import safe_message
+from lib.errors import OpsError, safe_message
+from lib.roles import RUN_ROLES as RUN_ROLES  # moved to lib.roles; re-export until lib/web is rewired
+from lib.roles import Actor, require
 
 if TYPE_CHECKING:
-    from lib.fixes import Actor
     from lib.stores import Stores
-
-RUN_ROLES = ("oncall", "admin")
 
 
 @dataclass
@@ -81,8 +83,6 @@ class RunService:
                 progress: Callable[[str], None] = lambda _: None) -> CheckRun:
         """Run every check now (a fresh Firebase listing), or join the run under way; the role is
         checked here. Returns the finished run; raises the run's error as one sentence."""
-        from lib.auth import require
-
         require(actor, RUN_ROLES, "run the checks now")
         with self._lock:
             joining = self._thread is not None and self._thread.is_alive()
@@ -93,8 +93,6 @@ class RunService:
         done.wait(timeout_s)
         with self._lock:
             if self._run is None or self._error:
-                from lib.errors import OpsError
-
                 raise OpsError(self._error or "The check run did not finish.")
             return self._run
 
@@ -122,7 +120,7 @@ class RunService:
 
         def work() -> None:
             try:
-                run = run_checks(stores, source="web", firebase_max_age_s=reuse_firebase_s)
+                run = history.record_run(stores, run_checks(stores, firebase_max_age_s=reuse_firebase_s), source="web")
                 error = None
             except Exception as exc:  # noqa: BLE001 - shown on the pages as one sentence
                 run, error = None, safe_message(exc, stores.settings.secret_values())
@@ -145,8 +143,6 @@ class RunService:
 
 def _saved_run(stores: Stores, not_before: datetime | None) -> CheckRun | None:
     """The newest saved run that was not generated (keys: its samples), or None."""
-    from lib import history
-
     try:
         saved = history.latest_saved_run(stores, not_before)
     except Exception:  # noqa: BLE001 - no history to fall back on: the page waits for the run
@@ -155,7 +151,6 @@ def _saved_run(stores: Stores, not_before: datetime | None) -> CheckRun | None:
         return None
     head, rows = saved
     stored = head["stores"] if isinstance(head["stores"], dict) else json.loads(head["stores"] or "{}")
-    from lib.checks.ids import BY_ID
 
     results = [CheckResult(r["check_id"], r["severity"], r["count"], list(r["sample"] or []), float(r["duration_ms"] or 0),
                            error=r["error"], fix=BY_ID[r["check_id"]].fix if r["check_id"] in BY_ID else None)
@@ -191,4 +186,4 @@ def wait_all(timeout_s: float = 600.0) -> None:
         s.wait_idle(max(0.0, deadline - time.monotonic()))
 
 
-__all__ = ["RUN_ROLES", "Latest", "RunService", "forget_all", "service", "wait_all"]
+__all__ = ["Latest", "RunService", "forget_all", "service", "wait_all"]

@@ -44,8 +44,8 @@ class CheckRun:
     finished_at: datetime
     stores: dict[str, dict[str, Any]]
     results: list[CheckResult] = field(default_factory=list)
-    run_id: int | None = None
-    history_error: str | None = None
+    run_id: int | None = None  # set by whoever saves the run (lib.history)
+    history_error: str | None = None  # why it was not saved
     firebase_reused_s: float | None = None  # age of the reused Firebase listing; None: listed in this run
 
     def by_id(self) -> dict[str, CheckResult]:
@@ -84,13 +84,12 @@ def run_checks(
     only: list[str] | None = None,
     stores_filter: list[str] | None = None,
     *,
-    save: bool = True,
-    source: str = "cli",
     firebase_max_age_s: float = 0.0,
     keys_limit: int = KEYS_LIMIT,
 ) -> CheckRun:
     """Every check (or `only` / `stores_filter`); counts are exact, each result keeps its first
-    `keys_limit` keys. `firebase_max_age_s` lets the run reuse a Firebase listing that recent."""
+    `keys_limit` keys. `firebase_max_age_s` lets the run reuse a Firebase listing that recent. The
+    run is not saved: the caller saves it (lib.history.record_run / save_run)."""
     started = datetime.now(UTC)
     checks = select(only, stores_filter)
     secrets = stores.settings.secret_values()
@@ -180,13 +179,6 @@ def run_checks(
         results=[results[c.id] for c in checks],
         firebase_reused_s=max(snap.reused.values()) if snap is not None and snap.reused else None,
     )
-    if save:
-        try:
-            from lib import history
-
-            run.run_id = history.save_run(stores, run, source=source)
-        except Exception as exc:  # noqa: BLE001 - history is best effort; the run itself stands
-            run.history_error = f"history not saved: {safe_message(exc, secrets)}"
     return run
 
 

@@ -1,4 +1,8 @@
-"""`python -m lib demo`: start the demo stores, fill them with generated data, write the manifest."""
+"""`python -m lib demo`: start the demo stores, fill them with generated data, write the manifest.
+
+The services themselves (the embedded PostgreSQL, the emulators, the data folder's start lock) are
+lib.services'; this package holds only the demo's own job: generate (lib.demo.generate), fill,
+the manifest, and the server's start of it (lib.demo.starter)."""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from firebase_admin import auth
 
 from lib.config import Settings
 from lib.demo.generate import CORE_COLUMNS, SUPABASE_COLUMNS, DemoData, build
-from lib.demo.services import DATABASES, DemoServices
 from lib.errors import OpsError
+from lib.services import DATABASES, EmbeddedServices, start_lock
 from lib.sqlfiles import load
 from lib.stores import Stores, open_stores
 from lib.stores.postgres import bulk_load
@@ -94,8 +98,6 @@ def run_demo(
     filled again with the previous demo's patients, seed and kind)."""
     if not settings.demo:
         raise OpsError("The demo runs only when no store is configured; unset the store settings first.")
-    from lib.demo.starter import start_lock
-
     # one start and fill of a data folder at a time, across processes (the dashboard's own start,
     # `python -m lib demo`, the tests): the second one waits, then finds the demo ready
     with start_lock(settings.healbridge_data_dir):
@@ -105,7 +107,7 @@ def run_demo(
 
 def _run_demo_locked(settings: Settings, *, patients: int, seed: int, reset: bool, clean: bool,
                      manifest: Path | None, anchor: datetime | None, progress: Callable[[str], None]) -> dict[str, Any]:
-    before = DemoServices(settings).running()
+    before = EmbeddedServices(settings).running()
     stores = open_stores(settings, start_demo=True, progress=progress)
     try:
         previous = read_manifest(settings)
@@ -120,7 +122,7 @@ def _run_demo_locked(settings: Settings, *, patients: int, seed: int, reset: boo
             progress(f"Generating {patients:,} patients (seed {seed}{', clean' if clean else ''})")
             data = build(patients, seed, clean, anchor)
             stores.dispose()
-            DemoServices(settings).recreate_databases(DATABASES)
+            EmbeddedServices(settings).recreate_databases(DATABASES)
             load_data(stores, data, progress)
             manifest_path(settings).write_text(json.dumps(data.manifest(), indent=1))
             # the weekly review's history: four weekly runs before now, marked generated (lib.review),

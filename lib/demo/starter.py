@@ -6,58 +6,18 @@ session only reads its progress (`state()`) and polls until it is ready. A sessi
 tab that closes or reloads, any number of tabs at once: none of them owns the start, so none can
 leave it half done or hold a lock. Across processes (the dashboard and `python -m lib demo` at the
 same time), run_demo holds a file lock of the data folder (`start_lock`), which the kernel releases
-when its holder dies.
+when its holder dies (lib.services).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lib.config import Settings
-from lib.errors import OpsError, safe_message
-
-LOCK_FILE = "start.lock"
-_held = threading.local()  # the data folders whose lock this thread holds (the lock is re-entrant per thread)
-
-
-@contextmanager
-def start_lock(data_dir: Path, timeout_s: float = 600.0) -> Iterator[None]:
-    """Hold the data folder's start lock (an flock: released by the kernel if the holder dies);
-    OpsError after `timeout_s` when another process keeps it. Re-entrant within one thread."""
-    data_dir = data_dir.resolve()
-    held: set[Path] = getattr(_held, "dirs", None) or set()
-    _held.dirs = held
-    if data_dir in held:
-        yield
-        return
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise OpsError(f"Another process has been starting the demo stores for over {timeout_s:.0f} s; "
-                                   f"stop it or remove it (`python -m lib demo --stop`).") from None
-                time.sleep(0.2)
-        held.add(data_dir)
-        try:
-            yield
-        finally:
-            held.discard(data_dir)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+from lib.errors import safe_message
 
 
 @dataclass
@@ -145,4 +105,4 @@ def starter(settings: Settings) -> DemoStarter:
         return s
 
 
-__all__ = ["DemoStarter", "StartState", "start_lock", "starter"]
+__all__ = ["DemoStarter", "StartState", "starter"]

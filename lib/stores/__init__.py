@@ -1,20 +1,23 @@
-"""The three stores (plus the dashboard's own ops database), built from the configuration.
+"""The three stores (plus the dashboard's own ops database, `stores.ops`), built from the configuration.
 
 `open_stores()` is the one place that decides what each store is: in the demo, the embedded
-PostgreSQL's `core` and `supabase` databases and the emulators found through the data folder;
-otherwise the configured URLs and Firebase project. A store that is not configured is None.
+PostgreSQL's `core` and `supabase` databases and the emulators found through the data folder
+(lib.services); otherwise the configured URLs and Firebase project. A store that is not configured
+is None. The ops database is always there (lib.stores.ops: OPS_DATABASE_URL, else the embedded
+PostgreSQL's `ops` database).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lib.config import Settings, load_settings
 from lib.stores.core import CoreStore
 from lib.stores.firebase import FirebaseStore
+from lib.stores.ops import OpsStore
 from lib.stores.supabase import SupabaseStore
 from lib.stores.supabase_http import SupabaseHttpStore
 
@@ -29,7 +32,12 @@ class Stores:
     # the direct PostgreSQL connection, or the HTTP API (tables and auth admin, no SQL) without SUPABASE_DB_URL
     supabase: SupabaseStore | SupabaseHttpStore | None
     firebase: FirebaseStore | None
+    # the ops database's URL when given (OPS_DATABASE_URL, the demo's); None: the embedded PostgreSQL's
     ops_url: str | None
+    ops: OpsStore = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.ops = OpsStore(self.settings, self.ops_url)
 
     def get(self, name: str) -> Any:
         return getattr(self, name)
@@ -64,9 +72,9 @@ def open_stores(
     timeout = {"statement_timeout_ms": settings.statement_timeout_ms, "connect_timeout_s": settings.connect_timeout_s,
                "check_statement_timeout_ms": settings.check_statement_timeout_ms}
     if settings.demo:
-        from lib.demo.services import PROJECT_ID, DemoServices
+        from lib.services import PROJECT_ID, EmbeddedServices
 
-        services = DemoServices(settings)
+        services = EmbeddedServices(settings)
         if start_demo:
             services.start(progress or (lambda _: None))
         else:
