@@ -18,6 +18,7 @@ from sqlalchemy import text
 from lib.checks.ids import CHECK_IDS
 from lib.checks.registry import REGISTRY
 from lib.checks.runner import exit_status, run_checks
+from lib.sqlfiles import adhoc
 from lib.stores.postgres import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,17 +178,17 @@ def test_demo_edge_plants_are_not_counted(demo: Any, stores: Any) -> None:
     demo.ensure()
     run = run_checks(stores, save=False).by_id()
     drift_uids = {k.split("|")[0] for k in run["sync.field_drift"].keys}
-    core_phones = stores.core.rows("core/identities")
+    core_phones = stores.core.rows("snapshot/core_users")
     formatted = [r for r in core_phones if r["phone"] and not r["phone"].startswith("+1") and "(" in r["phone"]]
     assert formatted, "the demo plants phones written in another format"
     assert not {r["firebase_uid"] for r in formatted} & drift_uids
-    sb_upper = [r for r in stores.supabase.rows("supabase/identities") if r["email"] and r["email"] != r["email"].strip()]
+    sb_upper = [r for r in stores.supabase.live_users().to_pylist() if r["email"] and r["email"] != r["email"].strip()]
     assert sb_upper and not {r["firebase_uid"] for r in sb_upper} & drift_uids
-    fb = stores.firebase.users_frame()
-    doctors_without_core = set(fb.loc[fb["role"] == "doctor", "uid"]) - {r["firebase_uid"] for r in core_phones}
+    fb = stores.firebase.users_table(("uid", "role")).to_pylist()
+    doctors_without_core = {u["uid"] for u in fb if u["role"] == "doctor"} - {r["firebase_uid"] for r in core_phones}
     assert doctors_without_core
     assert not doctors_without_core & set(run["sync.firebase_user_missing_in_core"].keys)
-    deleted = [r for r in stores.supabase.rows("supabase/identities") if r["deleted"]]
+    deleted = stores.supabase.rows(adhoc("SELECT id::text AS id FROM auth.users WHERE deleted_at IS NOT NULL"))
     assert deleted and not {r["id"] for r in deleted} & set(run["sync.supabase_user_unknown"].keys)
 
 
