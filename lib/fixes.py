@@ -346,6 +346,29 @@ def list_fixes(directory: Path | str | None = None) -> list[Fix]:
     return sorted(fixes, key=lambda f: (rank.get(f.id, len(rank)), f.id))
 
 
+def constraint_fixes(directory: Path | str | None = None) -> dict[tuple[str, str], str]:
+    """The fix that resolves the constraint findings of a (store, table): the fix whose `verify:`
+    header names a `constraint.*[store.table.…]` term. The fix headers are the one place this link
+    is written; the check entries (lib.checks.ids `fix=`) name the fix of a whole check."""
+    folder = fixes_dir(directory)
+    if folder == FIXES_DIR and _CONSTRAINT_FIXES:
+        return dict(_CONSTRAINT_FIXES)
+    out: dict[tuple[str, str], str] = {}
+    for f in list_fixes(folder):
+        for t in f.verify:
+            if t.check.startswith("constraint.") and t.pattern and t.pattern.count(".") >= 1:
+                store, table = t.pattern.split(".")[:2]
+                other = out.setdefault((store, table), f.id)
+                if other != f.id:
+                    raise ConfigError(f"sql/fixes: both {other} and {f.id} verify the constraints of {store}.{table}.")
+    if folder == FIXES_DIR:
+        _CONSTRAINT_FIXES.update(out)
+    return out
+
+
+_CONSTRAINT_FIXES: dict[tuple[str, str], str] = {}
+
+
 def checksum_problems(directory: Path | str | None = None) -> list[str]:
     """One sentence per fix file whose content is not the reviewed one (and per stale entry)."""
     folder = fixes_dir(directory)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from lib import history
-from lib.checks.ids import BY_ID, CHECKS, SEVERITY_RANK
+from lib.checks.ids import AREA_PAGE, BY_ID, CHECKS, SEVERITY_RANK, STORE_OF_PART
 
 if TYPE_CHECKING:
     from lib.checks.runner import CheckResult, CheckRun
@@ -27,22 +27,7 @@ if TYPE_CHECKING:
 AREAS: tuple[str, ...] = ("sync", "duplicates", "orphans", "tokens", "constraints")
 AREA_TITLES = {"sync": "Sync", "duplicates": "Duplicates", "orphans": "Orphans", "tokens": "Tokens",
                "constraints": "Constraints"}
-# the page (url_path) that reports each area's checks in detail
-AREA_PAGES = {"sync": "checks", "duplicates": "duplicates", "orphans": "duplicates", "tokens": "tokens",
-              "constraints": "constraints"}
 STATUS_RANK = {"error": 0, "warn": 1, "info": 2, "unknown": 3, "ok": 4}
-STORE_OF_PART = {"core": "core", "supabase": "supabase", "firebase_auth": "firebase", "firestore": "firebase"}
-
-# The fix (checks.md, "The vetted fixes") that resolves a constraint finding, by (store, table).
-# constraint.not_valid is always validate_constraints; the advisor lints have no vetted fix.
-CONSTRAINT_FIXES: dict[tuple[str, str], str] = {
-    ("core", "documents"): "patient_foreign_keys",
-    ("core", "session_notes"): "patient_foreign_keys",
-    ("core", "appointments"): "appointments_patient_fk",
-    ("core", "conversations"): "open_conversation_index",
-    ("supabase", "patient_doctor_connections"): "token_constraints",
-    ("supabase", "rag_chunks"): "rag_chunks_fk",
-}
 # Expected indexes (shown, not counted) that a fix creates.
 INDEX_FIXES: dict[tuple[str, str], str] = {
     ("core", "conversations"): "open_conversation_index",
@@ -57,7 +42,7 @@ def fix_link(fix: str | None) -> str | None:
 
 
 def report_link(check_id: str) -> str:
-    return AREA_PAGES[BY_ID[check_id].area]
+    return AREA_PAGE[BY_ID[check_id].area]
 
 
 def patient_query(check_id: str, key: str) -> str | None:
@@ -79,14 +64,19 @@ def patient_link(check_id: str, key: str) -> str | None:
 
 
 def constraint_fix(check_id: str, key: str) -> str | None:
-    """The fix that resolves a constraint finding whose key is `store.table.name` (or `store.table`)."""
-    if check_id == "constraint.not_valid":
-        return "validate_constraints"
+    """The fix that resolves a constraint finding whose key is `store.table.name` (or `store.table`):
+    the check's own fix when its entry names one (constraint.not_valid), else the fix whose header
+    verifies that table's constraints (lib.fixes.constraint_fixes); the advisor lints have none."""
     if not check_id.startswith("constraint."):
         return None
+    info = BY_ID.get(check_id)
+    if info is not None and info.fix:
+        return info.fix
+    from lib.fixes import constraint_fixes
+
     store, _, rest = key.partition(".")
     table = rest.split(".", 1)[0]
-    return CONSTRAINT_FIXES.get((store, table))
+    return constraint_fixes().get((store, table))
 
 
 # ---------------------------------------------------------------------------------- status

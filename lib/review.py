@@ -425,22 +425,11 @@ def weekly_trend(stores: Stores, weeks: int = 8, now: datetime | None = None) ->
 
 
 # ------------------------------------------------------------------------------------ demo history
-# How each planted check moved over the generated weeks (the rest stayed as they are now):
+# How each planted check moved over the generated weeks, from its entry's `demo_history` (the rest
+# stayed as they are now):
 # growing (fewer findings each week before), new (none until this week), shrinking (more before),
 # resolved (findings until this week, none now), noisy (a finding more or less each week).
-SCENARIOS: dict[str, str] = {
-    "sync.jobs_failed": "growing",
-    "sync.field_drift": "growing",
-    "token.expired_active": "growing",
-    "orphan.rag_chunks_document": "growing",
-    "sync.jobs_stuck": "new",
-    "orphan.documents_file_missing": "new",
-    "dup.medications": "shrinking",
-    "orphan.appointments_patient": "shrinking",
-    "dup.open_conversations": "shrinking",
-    "dup.active_connections": "resolved",
-    "token.expiring_soon": "noisy",
-}
+SCENARIOS: dict[str, str] = {c.id: c.demo_history for c in CHECKS if c.demo_history != "steady"}
 
 
 def _count(scenario: str, now: int, weeks_ago: int, k: int, rng: random.Random) -> int:

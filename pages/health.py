@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from lib import reports, web
+from lib.checks.ids import AREA_PAGE
 
 web.page_header("Health", "Is sync healthy, and what broke: every number here comes from one run of the checks.")
 stores = web.get_stores()
@@ -50,7 +51,7 @@ def health() -> None:
         with col:
             web.tile(reports.AREA_TITLES[a.area], a.status, a.findings,
                      f"{a.failing} of {a.checks} checks with findings" + (f", {a.unknown} could not run" if a.unknown else ""),
-                     reports.AREA_PAGES[a.area], a.change)
+                     AREA_PAGE[a.area], a.change)
 
     st.subheader("Failing checks")
     since = "no earlier run in the history" if prev is None else (

@@ -14,7 +14,7 @@ from lib.errors import StoreUnavailable
 from lib.sqlfiles import adhoc
 from lib.stores import Stores
 from lib.stores.core import CoreStore
-from lib.stores.firebase import FirebaseStore
+from lib.stores.firebase import PROFILE_FIELDS, FirebaseStore
 
 
 def test_postgres_ping_and_row_counts(stores: Any, demo: Any) -> None:
@@ -58,7 +58,7 @@ def test_unreachable_postgres_is_one_clear_sentence() -> None:
     assert not p["ok"] and time.monotonic() - t0 < 10
     assert p["error"] == "core: cannot connect to the database (is it running and reachable?)"
     with pytest.raises(StoreUnavailable) as err:
-        dead.rows("core/identities")
+        dead.rows("snapshot/core_users")
     assert "s3cretpw" not in str(err.value)
     dead.dispose()
 
@@ -74,9 +74,9 @@ def test_firebase_lists_in_pages_and_looks_up_in_batches(stores: Any, demo: Any)
     assert sorted(u["uid"] for u in found) == sorted(uids[:250])
     roles = {u["role"] for u in everyone}
     assert {"patient", "doctor", None} <= roles
-    profiles = fb.profiles_frame()
-    assert len(profiles) == fb.count_profiles() > 0
-    assert set(profiles.columns) >= {"uid", "email", "phone", "postgres_user_id"}
+    profiles = fb.profiles_table(PROFILE_FIELDS)
+    assert profiles.num_rows == fb.count_profiles() > 0
+    assert set(profiles.column_names) >= {"uid", "email", "phone", "postgres_user_id"}
 
 
 def test_firebase_initialises_twice_and_keeps_env_clean(stores: Any) -> None:
@@ -102,7 +102,7 @@ def test_unreachable_firebase_is_reported_per_part() -> None:
     assert p["parts"]["auth"]["error"] == "firebase auth: cannot connect (is it running and reachable?)"
     assert p["parts"]["firestore"]["error"] == "firebase firestore: cannot connect (is it running and reachable?)"
     with pytest.raises(StoreUnavailable, match="firebase auth"):
-        fb.users_frame()
+        fb.users_table()
 
 
 def test_not_configured_store_says_so(stores: Any) -> None:

@@ -1,6 +1,6 @@
 """The benchmark's data set (lib.bench.data), built small in the real embedded stores: the checks,
 run against those stores as a configured (not demo) deployment, count exactly what the builder says
-it planted, for every one of the 38 check ids, with Firebase holding fewer patients than core."""
+it planted, for every check id, with Firebase holding fewer patients than core."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from lib.bench import data
-from lib.checks.ids import CHECK_IDS
+from lib.checks.ids import CHECK_IDS, CHECKS
 from lib.config import load_settings
 from lib.errors import OpsError
 
@@ -91,6 +91,18 @@ def test_a_data_set_built_days_ago_is_reused_and_counts_as_expected_again(bench:
                        progress=lambda _: None)
     assert again.reused and again.expected == bench.expected
     assert {cid: r.count for cid, r in run(again).items()} == bench.expected
+
+
+def test_every_check_has_a_plant_in_the_bench_data() -> None:
+    """Adding a check means adding its plant in lib/bench/data.py (PLANTS and what a patient of the
+    class adds: ALWAYS, or the schema's constraint findings): name the check that has none."""
+    expected = data.expected_counts(PATIENTS, IN_FIREBASE)
+    assert list(expected) == list(CHECK_IDS)
+    for c in CHECKS:
+        if c.unplanted:
+            assert expected[c.id] == 0, f"{c.id} is planted although its entry says: {c.unplanted}"
+        else:
+            assert expected[c.id] > 0, f"{c.id} has no plant in lib/bench/data.py: add one to PLANTS and ALWAYS"
 
 
 def test_bad_sizes_are_refused_with_a_sentence() -> None:

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lib.checks.ids import STORE_OF_PART
 from lib.checks.registry import REGISTRY
-from lib.checks.runner import STORE_OF_PART
 from lib.services import EmbeddedServices
 
 ROOT = Path(__file__).resolve().parent.parent

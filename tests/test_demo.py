@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from lib.checks.ids import CHECK_IDS
+from lib.checks.ids import CHECK_IDS, CHECKS
 from lib.demo.generate import build
 from lib.sqlfiles import adhoc
 from lib.stores.postgres import make_engine
@@ -119,6 +119,17 @@ def test_manifest_agrees_with_the_data(demo: Any, stores: Any) -> None:
                                     "WHERE conname = 'appointments_patient_id_fkey'")) is True
     assert stores.supabase.scalar(adhoc("SELECT count(*) FROM pg_constraint "
                                         "WHERE conname = 'patient_doctor_connections_access_token_key'")) == 0
+
+
+def test_every_check_has_a_plant_in_the_demo_generator() -> None:
+    """Adding a check means adding its plant in lib/demo/generate.py: name the check that has none."""
+    planted = build(300, 11, anchor=ANCHOR).manifest()["planted"]
+    assert set(planted) == set(CHECK_IDS)
+    for c in CHECKS:
+        if c.unplanted:
+            assert planted[c.id]["count"] == 0, f"{c.id} is planted although its entry says: {c.unplanted}"
+        else:
+            assert planted[c.id]["count"] > 0, f"{c.id} has no plant in lib/demo/generate.py: add one"
 
 
 def test_generator_is_deterministic() -> None:

@@ -32,8 +32,8 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
-from lib import fixes
-from lib.checks.ids import CHECK_IDS, CHECKS
+from lib import fixes, reports
+from lib.checks.ids import BY_ID, CHECK_IDS, CHECKS
 from lib.checks.runner import run_checks
 from lib.errors import NotFound, OpsError
 from lib.roles import Actor
@@ -180,6 +180,28 @@ def fresh(demo: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
 
 
 # ---------------------------------------------------------------------------------- the files
+def test_the_check_fix_links_agree() -> None:
+    """The link is written twice on purpose, each side checked against the other: a check entry's
+    `fix=` (the one fix the pages offer for the whole check) must be a fix whose `resolves:` names the
+    check, and a check a fix resolves has such an entry, unless its findings get a fix per key (the
+    constraint checks: the fix whose `verify:` names that table, lib.fixes.constraint_fixes)."""
+    found = {f.id: f for f in fixes.list_fixes()}
+    for c in CHECKS:
+        if c.fix:
+            assert c.fix in found and c.id in found[c.fix].resolves, \
+                f"{c.id} links {c.fix}, whose `resolves:` does not name it"
+    for f in found.values():
+        for cid in f.resolves:
+            if not cid.startswith("constraint."):
+                assert BY_ID[cid].fix and cid in found[BY_ID[cid].fix].resolves, \
+                    f"{f.id} resolves {cid}, whose entry links no fix that resolves it"
+    by_table = fixes.constraint_fixes()
+    for (store, table), fix_id in by_table.items():
+        assert store in found[fix_id].stores and "constraint." in " ".join(found[fix_id].resolves), (store, table)
+        assert reports.constraint_fix("constraint.missing", f"{store}.{table}.x") == fix_id
+    assert reports.constraint_fix("constraint.missing", "core.no_such_table.x") is None
+
+
 def test_every_fix_of_checks_md_is_a_file_with_its_metadata() -> None:
     found = {f.id: f for f in fixes.list_fixes()}
     assert set(found) == CHECKS_MD_FIXES

@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import history
-from lib.checks.ids import BY_ID, CHECK_IDS
+from lib.checks.ids import AREA_PAGE, BY_ID, CHECK_IDS, CHECKS
 from lib.checks.runner import run_checks
 from lib.services import EmbeddedServices
 from lib.sqlfiles import adhoc
@@ -487,8 +487,9 @@ def test_malformed_configuration_is_one_sentence_on_every_monitoring_page(demo: 
 @pytest.mark.parametrize(
     ("page", "text"),
     [
-        ("pages/health.py", "All good: none of the 38 checks has a finding."),
-        ("pages/duplicates.py", "All good: none of these 17 checks finds a duplicate or an orphan."),
+        ("pages/health.py", f"All good: none of the {len(CHECK_IDS)} checks has a finding."),
+        ("pages/duplicates.py", f"All good: none of these {sum(AREA_PAGE[c.area] == 'duplicates' for c in CHECKS)} checks "
+                                 "finds a duplicate or an orphan."),
         ("pages/tokens.py", "All good: no expired token is still active, none expires soon, none expired unused."),
         ("pages/constraints.py", "All good: every expected constraint is there and valid"),
         ("pages/review.py", "All good: no check has a finding in run #"),

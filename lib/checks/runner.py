@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from lib.checks.ids import CHECKS
+from lib.checks.ids import CHECKS, STORE_OF_PART
 from lib.checks.registry import REGISTRY, Check
 from lib.checks.sync import KEYS_LIMIT, PARTS, Snapshot, finish
 from lib.errors import StoreUnavailable, safe_message
@@ -20,7 +20,6 @@ from lib.sqlfiles import load
 from lib.stores import Stores
 
 SAMPLE_SIZE = 20
-STORE_OF_PART = {"core": "core", "supabase": "supabase", "firebase_auth": "firebase", "firestore": "firebase"}
 
 
 @dataclass

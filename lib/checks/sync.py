@@ -537,19 +537,6 @@ def reconcile_identities(stores: Stores) -> dict[str, list[str]]:
     }
 
 
+# A cross-store check: the Snapshot frames and the default phone region in, its keys out. The check
+# entries of lib.checks.ids name these functions (and the parts they read) by name.
 SnapshotFn = Callable[[dict[str, Any], str], Keys]
-SNAPSHOT_CHECKS: dict[str, tuple[tuple[str, ...], SnapshotFn]] = {
-    "sync.firebase_user_missing_in_core": (("fb_users", "core_users"), firebase_user_missing_in_core),
-    "sync.core_user_missing_in_firebase": (("core_users", "fb_users"), core_user_missing_in_firebase),
-    "sync.patient_missing_in_supabase": (("core_users", "sb_users"), patient_missing_in_supabase),
-    "sync.supabase_user_unknown": (("core_users", "sb_users"), supabase_user_unknown),
-    "sync.profile_missing": (("core_users", "fs_profiles"), profile_missing),
-    "sync.field_drift": (("core_users", "sb_users", "fb_users", "fs_profiles"), field_drift),
-    "sync.document_missing_in_core": (("doc_findings",), document_missing_in_core),
-    "sync.document_missing_in_supabase": (("doc_findings",), document_missing_in_supabase),
-    "sync.prescription_missing_in_supabase": (("core_prescriptions", "sb_prescriptions"),
-                                              prescription_missing_in_supabase),
-    "orphan.supabase_documents_patient": (("sb_doc_orphans",), supabase_documents_patient),
-    "orphan.connections_patient": (("sb_conn_orphans",), connections_patient),
-    "dup.core_users_phone": (("core_users",), core_users_phone),
-}

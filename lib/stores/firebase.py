@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import firebase_admin
-import pandas as pd
 import pyarrow as pa
 import requests
 from firebase_admin import auth, credentials
@@ -34,7 +33,6 @@ PROFILES = "patients"
 AUTH_PAGE = 1000  # Auth lists users 1,000 a page
 GET_USERS_BATCH = 100  # get_users takes 100 identifiers a call
 WRITE_BATCH = 500  # Firestore batch limit
-USER_COLUMNS = ["uid", "email", "phone", "display_name", "role", "disabled", "email_verified"]
 PROFILE_FIELDS = ["full_name", "email", "phone", "date_of_birth", "postgres_user_id", "updated_at"]
 
 FIRESTORE_TIMEOUT_S = 5.0  # one Firestore read attempt; transient errors are retried for at most…
@@ -172,9 +170,6 @@ class FirebaseStore:
         except Exception as exc:
             raise _firebase_error("auth", exc) from exc
 
-    def users_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(list(self.iter_users()), columns=USER_COLUMNS)
-
     def users_table(self, columns: Sequence[str] = ("uid", "email", "phone", "role")) -> pa.Table:
         """Every Auth user (listed once, 1,000 a page) as a compact Arrow table of strings.
 
@@ -303,10 +298,6 @@ class FirebaseStore:
     def profiles_table(self, fields: list[str]) -> pa.Table:
         """Every `patients/{uid}` document (streamed) as an Arrow table: uid and `fields`, as strings."""
         return columnar.records(self.iter_profiles(fields), ["uid", *fields])
-
-    def profiles_frame(self, fields: list[str] | None = None) -> pd.DataFrame:
-        cols = ["uid", *(fields or PROFILE_FIELDS)]
-        return pd.DataFrame(list(self.iter_profiles(fields)), columns=cols)
 
     def get_profiles(self, uids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """`patients/{uid}` documents in one batched read (bounded retries: a dead store fails fast)."""

@@ -5,10 +5,12 @@ key and nothing more: the public tables through PostgREST and the users through 
 There is no SQL and no catalog, so every SQL check and the constraint pages report
 `NEEDS_SQL` instead of a count.
 
-The three frames the cross-store checks read have exactly the columns and string conventions of the
-direct adapter's (`sql/supabase/*.sql` read through `PgStore.frame`): every value a string or NaN,
-booleans 't'/'f', timestamps as PostgreSQL prints a timestamptz in UTC ("2024-05-01 12:00:00.5+00"),
-so they sort chronologically. Everything is paged (1,000 a page): never a request per row.
+What the cross-store checks read (the snapshot methods: live users, document ids, prescription URL
+digests, the documents and connections of no Firebase user) equals what the direct adapter's
+`sql/snapshot/*.sql` give; they are built from three paged reads (users, documents, connections)
+whose values are strings or NaN, booleans 't'/'f', timestamps as PostgreSQL prints a timestamptz in
+UTC ("2024-05-01 12:00:00.5+00"), so they sort chronologically. Everything is paged (1,000 a page):
+never a request per row.
 
 The service-role key never appears in a message this module produces.
 """
@@ -262,7 +264,7 @@ class SupabaseHttpStore:
         total = self._call(from_header)
         return total if total is not None else len(self._users())
 
-    def identities_frame(self) -> pd.DataFrame:
+    def _identities(self) -> pd.DataFrame:
         """id, firebase_uid, postgres_id, email, phone, created_at, deleted ('t'/'f') of every auth user."""
         records = []
         for u in self._users():
@@ -278,24 +280,21 @@ class SupabaseHttpStore:
             })
         return _frame(records, IDENTITY_COLUMNS)
 
-    def documents_frame(self) -> pd.DataFrame:
+    def _documents(self) -> pd.DataFrame:
         """id, patient_id, status, type, file_url of public.documents."""
         rows = self._table_rows("documents", DOCUMENT_COLUMNS)
         return _frame([{c: _text(r.get(c)) for c in DOCUMENT_COLUMNS} for r in rows], DOCUMENT_COLUMNS)
 
-    def connections_frame(self) -> pd.DataFrame:
+    def _connections(self) -> pd.DataFrame:
         """id, patient_firebase_uid of public.patient_doctor_connections."""
         rows = self._table_rows("patient_doctor_connections", CONNECTION_COLUMNS)
         return _frame([{c: _text(r.get(c)) for c in CONNECTION_COLUMNS} for r in rows], CONNECTION_COLUMNS)
 
     # The check run's snapshot, in the direct adapter's shapes (built here from the paged rows).
     def live_users(self) -> pa.Table:
-        df = self.identities_frame()
+        df = self._identities()
         df = df[df["deleted"] != "t"].sort_values(["created_at", "id"], kind="stable")
         return columnar.strings(df, ["id", "firebase_uid", "postgres_id", "email", "phone"])
-
-    def _documents(self) -> pd.DataFrame:
-        return self.documents_frame()
 
     def document_ids(self) -> pa.Table:
         df = self._documents().dropna(subset=["id"])
@@ -312,7 +311,7 @@ class SupabaseHttpStore:
         return len(keys), keys[:limit]
 
     def connections_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
-        df = self.connections_frame()
+        df = self._connections()
         keys = sorted(df.loc[~df["patient_firebase_uid"].isin(set(uids)), "id"].dropna().astype(str))
         return len(keys), keys[:limit]
 
