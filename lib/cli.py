@@ -2,7 +2,7 @@
 
 Every command takes `--json` (one JSON document on standard output, nothing else there) and
 otherwise prints a readable table. Errors go to standard error as one sentence, never a
-traceback. Exit statuses are those of ../shared/spec/cli.md.
+traceback. Exit statuses are those of docs/cli.md.
 """
 
 from __future__ import annotations

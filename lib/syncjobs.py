@@ -1,5 +1,5 @@
 """Sync jobs beyond their counts: failures by kind over time and the most frequent last_error
-messages (core `sync_jobs`, seed 003). The failed and stuck counts themselves are the checks
+messages (core `sync_jobs`). The failed and stuck counts themselves are the checks
 sync.jobs_failed and sync.jobs_stuck."""
 
 from __future__ import annotations

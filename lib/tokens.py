@@ -1,4 +1,4 @@
-"""Token states of Supabase's patient_doctor_connections (seed 000) for the Tokens page.
+"""Token states of Supabase's patient_doctor_connections (the sharing tokens that outlived their expiry) for the Tokens page.
 
 The states that are checks come from the check run (token.expired_active, token.expiring_soon,
 token.unused_expired: their rows are fetched by the check's keys); the others are counted here
@@ -31,7 +31,7 @@ def states(hours: int = 24, days: int = 7) -> list[TokenState]:
     return [
         TokenState("active", "Active", None, "active and not expired"),
         TokenState("expired_active", "Expired but still active", "token.expired_active",
-                   "is_active and the expiry in the past (seed 000)"),
+                   "is_active and the expiry in the past"),
         TokenState("expiring_soon", f"Expiring within {hours} h", "token.expiring_soon",
                    f"active tokens expiring in the next {hours} hours"),
         TokenState("expiring_days", f"Expiring within {days} d", None,

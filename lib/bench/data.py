@@ -103,7 +103,7 @@ PLANTS: dict[str, int] = {
     "doc_patient_nowhere": 40,  # core document 2's patient_id points nowhere: orphan.documents_patient
     "note_patient_user_id": 41,  # the session note's patient_id is the user id: orphan.session_notes_patient
     "note_patient_nowhere": 42,  # the session note's patient_id points nowhere: orphan.session_notes_patient
-    "appt_patient_id": 43,  # the appointment's patient_id is the patients.id (seed 001): orphan.appointments_patient
+    "appt_patient_id": 43,  # the appointment's patient_id is the patients.id (the wrong patient key): orphan.appointments_patient
     "appt_nowhere": 44,  # the appointment's patient_id points nowhere: orphan.appointments_patient
     "rx_appt_nowhere": 45,  # the prescription's appointment does not exist: orphan.prescriptions_appointment
     "orphan_medication": 46,  # a medication of a missing document (and one without a document,

@@ -609,7 +609,7 @@ class _Builder:
         self.supabase_user(p, email=p.email, phone=p.phone, postgres_id=p.user_id, deleted=True,
                            created=p.created + timedelta(days=3))
 
-        # orphan.documents_patient / orphan.session_notes_patient (seed 004; some carry the user id)
+        # orphan.documents_patient / orphan.session_notes_patient (rows left behind by deleted patients; some carry the user id)
         for ref in ("user", "nowhere"):
             for _ in range(k):
                 p = victim()
@@ -619,7 +619,7 @@ class _Builder:
                 self.core("session_notes", id=nid, patient_id=p.user_id if ref == "user" else self.uuid(),
                           doctor_id=self.doctors[0][0], note="Written during the outage.", created_at=self.ago(1, 30))
                 self.plant("orphan.session_notes_patient", nid)
-        # orphan.appointments_patient (seed 001): the patients.id instead of the user id, or nowhere
+        # orphan.appointments_patient (appointments written with the wrong patient key): the patients.id instead of the user id, or nowhere
         for i in range(2 * k):
             p = victim()
             aid = self.appointment(p, patient_ref=p.patient_id)
@@ -664,7 +664,7 @@ class _Builder:
             doc_id, _ = self.document(victim(), file=False)
             self.plant("orphan.documents_file_missing", doc_id)
 
-        # tokens (seed 000)
+        # tokens (sharing tokens left active past their expiry)
         for _ in range(k):
             cid = self.connection(victim().uid, rng.choice(self.doctors)[1], active=True, expires=self.ago(1, 30))
             self.plant("token.expired_active", cid)

@@ -1,5 +1,5 @@
 -- what:   core `appointments`: one completed appointment per patient i with doctor i % :doctors + 1.
---         Plants by i % 100: appt_patient_id (patient_id is the patients.id, seed 001's mix-up),
+--         Plants by i % 100: appt_patient_id (patient_id is the patients.id, the appointment-key mix-up),
 --         appt_nowhere (patient_id points nowhere); both are orphan.appointments_patient.
 -- store:  core (benchmark builder only)
 -- params: :seed, :n, :doctors, :anchor (timestamptz), :r_appt_patient_id, :r_appt_nowhere

@@ -3,7 +3,7 @@
 --         doc_uploaded (document 1 absent from core; only doc_only_sb's is processed, so only it
 --         is sync.document_missing_in_core); rx_unsynced (document 5, the prescription PDF,
 --         absent from both stores); doc_patient_user_id / doc_patient_nowhere (document 2's
---         patient_id is the user id / points nowhere: orphan.documents_patient, seed 004).
+--         patient_id is the user id / points nowhere: orphan.documents_patient, the deleted-patient outage).
 -- store:  core (benchmark builder only)
 -- params: :seed, :n, :anchor (timestamptz), :public_prefix, :signed_prefix, :r_doc_only_sb,
 --         :r_doc_processing, :r_doc_uploaded, :r_rx_unsynced, :r_doc_patient_user_id,

@@ -1,6 +1,6 @@
 -- what:   core `session_notes`: one per patient i, written by the patient's doctor. Plants by
 --         i % 100: note_patient_user_id / note_patient_nowhere (patient_id is the user id /
---         points nowhere: orphan.session_notes_patient, seed 004).
+--         points nowhere: orphan.session_notes_patient, the deleted-patient outage).
 -- store:  core (benchmark builder only)
 -- params: :seed, :n, :doctors, :anchor (timestamptz), :r_note_patient_user_id, :r_note_patient_nowhere
 INSERT INTO session_notes (id, patient_id, doctor_id, note, created_at)

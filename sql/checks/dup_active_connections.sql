@@ -1,5 +1,5 @@
 -- what:   active, unexpired connections beyond the newest per (patient, doctor) where the doctor is
---         set (dup.active_connections, seed 000)
+--         set (dup.active_connections, the sharing-token incident)
 -- store:  supabase
 -- params: none; key: the surplus connection's id
 SELECT id::text AS key

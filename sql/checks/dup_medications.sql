@@ -1,5 +1,5 @@
 -- what:   medications beyond the first (oldest) per (document_id, lower(name), strength): the
---         document sync ran twice (dup.medications, seed 003)
+--         document sync ran twice (dup.medications, the double document sync)
 -- store:  core
 -- params: none; key: the surplus medication's id
 SELECT id::text AS key

@@ -1,5 +1,5 @@
 -- what:   OPEN or SNOOZED conversations beyond the newest (by "lastMessageAt") per (connection, psid),
---         for each of the four connection columns (dup.open_conversations, seed 002)
+--         for each of the four connection columns (dup.open_conversations, the duplicate-conversation incident)
 -- store:  core
 -- params: none; key: the surplus conversation's id
 SELECT id AS key

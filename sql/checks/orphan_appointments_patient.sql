@@ -1,4 +1,4 @@
--- what:   appointments whose patient_id is no patients.user_id (orphan.appointments_patient, seed 001)
+-- what:   appointments whose patient_id is no patients.user_id (orphan.appointments_patient, the appointment-key mix-up)
 -- store:  core
 -- params: none; key: the appointment id
 SELECT a.id::text AS key

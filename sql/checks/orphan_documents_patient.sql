@@ -1,4 +1,4 @@
--- what:   core documents whose patient_id is no patients.id (orphan.documents_patient, seed 004)
+-- what:   core documents whose patient_id is no patients.id (orphan.documents_patient, the deleted-patient outage)
 -- store:  core
 -- params: none; key: the document id
 SELECT d.id::text AS key

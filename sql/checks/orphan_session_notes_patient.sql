@@ -1,4 +1,4 @@
--- what:   session notes whose patient_id is no patients.id (orphan.session_notes_patient, seed 004)
+-- what:   session notes whose patient_id is no patients.id (orphan.session_notes_patient, the deleted-patient outage)
 -- store:  core
 -- params: none; key: the note id
 SELECT n.id::text AS key

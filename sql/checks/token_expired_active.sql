@@ -1,4 +1,4 @@
--- what:   connections still active whose token has expired (token.expired_active, seed 000)
+-- what:   connections still active whose token has expired (token.expired_active, the sharing-token incident)
 -- store:  supabase
 -- params: none; key: the connection id
 SELECT id::text AS key

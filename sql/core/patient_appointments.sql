@@ -1,5 +1,5 @@
 -- what:   appointments of the patients, whether they carry the user id (as the backend expects) or
---         the patients.id (seed 001's mix-up); patient_ok says whether patient_id is a
+--         the patients.id (the appointment-key mix-up's mix-up); patient_ok says whether patient_id is a
 --         patients.user_id (orphan.appointments_patient when not)
 -- store:  core
 -- params: :refs (uuid[] as text[]: user ids and patients.id); appointments_patient_id_idx

@@ -1,5 +1,5 @@
 -- what:   core documents of the patients: those whose patient_id is one of :refs (the patients.id,
---         or the user id that seed 004's outage wrote), and those whose id is one of :ids (the
+--         or the user id that the deleted-patient outage's outage wrote), and those whose id is one of :ids (the
 --         patients' Supabase documents, whatever patient_id core holds); patient_ok says whether
 --         patient_id is a patients.id (orphan.documents_patient when not)
 -- store:  core

@@ -1,5 +1,5 @@
 -- what:   session notes of the patients, whether they carry the patients.id (as expected) or the user
---         id (seed 004's outage); patient_ok says whether patient_id is a patients.id
+--         id (the deleted-patient outage's outage); patient_ok says whether patient_id is a patients.id
 --         (orphan.session_notes_patient when not)
 -- store:  core
 -- params: :refs (uuid[] as text[]: patients.id and user ids); session_notes_patient_id_idx

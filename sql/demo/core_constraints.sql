@@ -1,4 +1,4 @@
--- what:   the constraints the demo adds after loading its data, as an outage and seed 001 left
+-- what:   the constraints the demo adds after loading its data, as an outage and the appointment-key mix-up left
 --         them: appointments_patient_id_fkey pointing at patients(id) (wrong column), and the
 --         prescriptions and medications foreign keys, all NOT VALID because rows written during
 --         the outage point nowhere. prescriptions.appointment_id and doctors.user_id have no index.

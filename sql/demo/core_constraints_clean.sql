@@ -1,6 +1,6 @@
 -- what:   `demo --clean`: the constraints and indexes the core database should have (system.md), so
 --         that a clean demo has no finding at all: foreign keys right and validated, the partial
---         unique indexes of seed 002 instead of the old telegram UNIQUE, no duplicate index, every
+--         unique indexes of the duplicate-conversation incident instead of the old telegram UNIQUE, no duplicate index, every
 --         foreign key indexed, every table with a primary key.
 -- store:  core (demo only)
 -- params: none

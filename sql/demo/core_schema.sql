@@ -131,7 +131,7 @@ CREATE INDEX "conversations_telegramConnectionId_psid_status_idx"
     ON conversations ("telegramConnectionId", psid, status);
 CREATE INDEX "conversations_widgetConfigId_psid_status_idx"
     ON conversations ("widgetConfigId", psid, status);
--- planted: Prisma's @@unique from before seed 002's change, left behind for telegram
+-- planted: Prisma's @@unique from before the duplicate-conversation incident's change, left behind for telegram
 CREATE UNIQUE INDEX "conversations_telegramConnectionId_psid_key"
     ON conversations ("telegramConnectionId", psid);
 

@@ -1,4 +1,4 @@
--- what:   `demo --clean`: the Supabase constraints system.md expects (seed 000's fix applied, and
+-- what:   `demo --clean`: the Supabase constraints system.md expects (the sharing-token incident's fix applied, and
 --         rag_chunks' foreign key), so that a clean demo has no finding at all.
 -- store:  supabase (demo only)
 -- params: none

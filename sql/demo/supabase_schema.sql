@@ -1,5 +1,5 @@
 -- what:   the Supabase side of HealBridge as the demo ships it: the columns of auth.users and
---         storage.objects that matter, and the public tables, in seed 000's broken state (the
+--         storage.objects that matter, and the public tables, in the sharing-token incident's broken state (the
 --         pair UNIQUE present under its seed name, UNIQUE (access_token) absent) and with
 --         rag_chunks lacking its foreign key.
 -- store:  supabase (demo only)
@@ -66,7 +66,7 @@ CREATE TABLE public.patient_doctor_connections (
     is_active            boolean NOT NULL DEFAULT true,
     created_at           timestamptz NOT NULL,
     used_at              timestamptz,
-    -- planted: seed 000's pair UNIQUE, under the name the seed's error message shows
+    -- planted: the sharing-token incident's pair UNIQUE, under the name the incident's error message shows
     CONSTRAINT patient_doctor_connections_patient_firebase_uid_doctor_fire_key
         UNIQUE (patient_firebase_uid, doctor_firebase_uid)
 );

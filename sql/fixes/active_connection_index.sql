@@ -1,7 +1,7 @@
 -- id:         active_connection_index
 -- title:      Partial unique index: one active connection per (patient, doctor)
 -- what:       creates idx_patient_doctor_active_connection, UNIQUE (patient_firebase_uid,
---             doctor_firebase_uid) WHERE is_active AND doctor_firebase_uid IS NOT NULL (seed 000's
+--             doctor_firebase_uid) WHERE is_active AND doctor_firebase_uid IS NOT NULL (the sharing-token incident's
 --             alternative design): the database, not the code, then prevents duplicate active
 --             connections while a pair may still connect again with a new token.
 -- store:      supabase

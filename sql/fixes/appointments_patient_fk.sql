@@ -1,6 +1,6 @@
 -- id:         appointments_patient_fk
 -- title:      Recreate appointments_patient_id_fkey → patients(user_id) ON DELETE CASCADE
--- what:       seed 001's schema fix: drops appointments_patient_id_fkey whatever it points at and
+-- what:       The appointment-key mix-up's schema fix: drops appointments_patient_id_fkey whatever it points at and
 --             adds it again referencing patients(user_id) ON DELETE CASCADE, NOT VALID first and
 --             then validated.
 -- store:      core

@@ -83,7 +83,7 @@ INSERT INTO ops_archive.medications
 SELECT g.*, now(), 'archive_orphan_rows', CAST(:run_id AS bigint) FROM gone g
 RETURNING 'medications' AS "table", id::text AS key
 
--- step: archive documents whose patient_id is no patients.id (seed 004)
+-- step: archive documents whose patient_id is no patients.id (the deleted-patient outage)
 WITH gone AS (
     DELETE FROM public.documents d
     WHERE NOT EXISTS (SELECT 1 FROM public.patients p WHERE p.id = d.patient_id)
@@ -93,7 +93,7 @@ INSERT INTO ops_archive.documents
 SELECT g.*, now(), 'archive_orphan_rows', CAST(:run_id AS bigint) FROM gone g
 RETURNING 'documents' AS "table", id::text AS key
 
--- step: archive session notes whose patient_id is no patients.id (seed 004)
+-- step: archive session notes whose patient_id is no patients.id (the deleted-patient outage)
 WITH gone AS (
     DELETE FROM public.session_notes n
     WHERE NOT EXISTS (SELECT 1 FROM public.patients p WHERE p.id = n.patient_id)

@@ -1,6 +1,6 @@
 -- id:         close_duplicate_conversations
 -- title:      Close duplicate open conversations
--- what:       seed 002: per (connection, psid), for each of the four connection columns, keeps the
+-- what:       The duplicate-conversation incident: per (connection, psid), for each of the four connection columns, keeps the
 --             newest OPEN or SNOOZED conversation (by "lastMessageAt", as dup.open_conversations
 --             orders them) and sets the others to CLOSED.
 -- store:      core

@@ -1,7 +1,7 @@
 -- id:         deactivate_duplicate_connections
 -- title:      Deactivate duplicate active connections
 -- what:       keeps the newest active, unexpired connection per (patient, doctor) where the doctor
---             is set, and deactivates the others (seed 000, once the pair UNIQUE is gone); the
+--             is set, and deactivates the others (the sharing-token incident, once the pair UNIQUE is gone); the
 --             order is dup.active_connections' own (created_at, then id, newest first).
 -- store:      supabase
 -- resolves:   dup.active_connections

@@ -1,7 +1,7 @@
 -- id:         deactivate_expired_tokens
 -- title:      Deactivate expired tokens
 -- what:       sets is_active = false on every connection whose access token has expired but that
---             is still active (seed 000's clean-up): an expired token must open nothing.
+--             is still active (the sharing-token incident's clean-up): an expired token must open nothing.
 -- store:      supabase
 -- resolves:   token.expired_active
 -- blocked_by: none

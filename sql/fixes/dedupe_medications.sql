@@ -1,6 +1,6 @@
 -- id:         dedupe_medications
 -- title:      Remove duplicate medications (archived first)
--- what:       seed 003: the document sync ran twice. Per (document_id, lower(name), strength)
+-- what:       The document sync ran twice. Per (document_id, lower(name), strength)
 --             keeps the oldest medication (by created_at, then id, as dup.medications orders
 --             them); every surplus row is copied to ops_archive.medications and deleted by one
 --             statement.

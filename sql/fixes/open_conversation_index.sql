@@ -1,9 +1,9 @@
 -- id:         open_conversation_index
 -- title:      Partial unique indexes on open conversations (connection, psid)
--- what:       seed 002's schema fix: drops every full UNIQUE (connection, psid) left from before
+-- what:       The duplicate-conversation incident's schema fix: drops every full UNIQUE (connection, psid) left from before
 --             the change (a constraint or a bare Prisma @@unique index), and creates, for each of
 --             the four connection columns, a unique index on (connection, psid) WHERE status is
---             OPEN or SNOOZED: the database, not the code, then prevents seed 002's duplicates
+--             OPEN or SNOOZED: the database, not the code, then prevents the duplicate-conversation incident's duplicates
 --             while a customer may have many CLOSED conversations.
 -- store:      core
 -- resolves:   constraint.unexpected, dup.open_conversations

@@ -1,6 +1,6 @@
 -- id:         patient_foreign_keys
 -- title:      Add fk_documents_patient and fk_session_notes_patient
--- what:       seed 004's keys: documents.patient_id and session_notes.patient_id → patients(id)
+-- what:       The deleted-patient outage's keys: documents.patient_id and session_notes.patient_id → patients(id)
 --             ON DELETE CASCADE, each added NOT VALID and then validated (a key of that name that
 --             stands otherwise is dropped and added again).
 -- store:      core

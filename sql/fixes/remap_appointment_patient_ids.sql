@@ -1,6 +1,6 @@
 -- id:         remap_appointment_patient_ids
 -- title:      Remap appointments that carry a patients.id to the patient's user_id
--- what:       seed 001's mix-up: appointments.patient_id must hold the patient's users.id (the key
+-- what:       The appointment-key mix-up: appointments.patient_id must hold the patient's users.id (the key
 --             references patients(user_id)), but some rows carry the patients.id. Each such row
 --             gets that patient's user_id. A foreign key from appointments(patient_id) to
 --             patients(id) (the wrong target, still enforced on updates even when NOT VALID)
@@ -17,7 +17,7 @@
 --             EXCLUSIVE lock on appointments when the wrong key is dropped.
 -- params:     none
 
--- step: drop a foreign key from appointments(patient_id) to patients(id), seed 001's wrong target
+-- step: drop a foreign key from appointments(patient_id) to patients(id), the appointment-key mix-up's wrong target
 DO $$
 DECLARE
     c record;

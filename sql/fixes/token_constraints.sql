@@ -1,6 +1,6 @@
 -- id:         token_constraints
 -- title:      Token constraints: drop the pair UNIQUE, add UNIQUE (access_token)
--- what:       seed 000's schema fix: drops UNIQUE (patient_firebase_uid, doctor_firebase_uid) under
+-- what:       The sharing-token incident's schema fix: drops UNIQUE (patient_firebase_uid, doctor_firebase_uid) under
 --             both of its names (as a constraint or as a bare index), and adds
 --             patient_doctor_connections_access_token_key UNIQUE (access_token) unless a full
 --             unique index on access_token alone already exists.
@@ -17,7 +17,7 @@
 --             active_connection_index next.
 -- params:     none
 
--- step: drop the pair UNIQUE under the name seed 000's error shows
+-- step: drop the pair UNIQUE under the name the sharing-token incident's error shows
 ALTER TABLE public.patient_doctor_connections
     DROP CONSTRAINT IF EXISTS patient_doctor_connections_patient_firebase_uid_doctor_fire_key
 

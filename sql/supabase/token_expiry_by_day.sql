@@ -1,5 +1,5 @@
 -- what:   active tokens by day of expiry, from :past_days days ago to :future_days days ahead,
---         split into already expired (still active: seed 000) and valid: the Tokens page's timeline
+--         split into already expired (still active: the sharing-token incident) and valid: the Tokens page's timeline
 -- store:  supabase
 -- params: :past_days (int), :future_days (int)
 SELECT date_trunc('day', token_expires_at) AS day,
