@@ -49,5 +49,5 @@ for row in frame.itertuples():
         if len(keys) > 500:
             st.caption(f"The first 500 of {len(keys):,} keys; the CSV holds them all.")
         web.csv_download("CSV of this report", keys, f"{r.id}.csv", key=f"csv_{r.id}")
-
-web.runbook_entries(ids)
+        st.markdown(f"**Runbook: {r.id}**")  # in the check's own expander (expanders do not nest)
+        web.runbook_entry(r.id)

@@ -73,8 +73,18 @@ def test_checks_and_report_pages_show_each_checks_runbook_entry(demo: Any) -> No
     at = apptest_support.app("pages/checks.py", timeout=TIMEOUT)
     _assert_shows_the_runbook(at, list(CHECK_IDS))
 
-    at = apptest_support.app("pages/duplicates.py", timeout=TIMEOUT)
-    _assert_shows_the_runbook(at, reports.area_checks("duplicates", "orphans"))
+    at = apptest_support.app("pages/duplicates.py", timeout=TIMEOUT)  # in each check's own expander
+    assert not at.exception, [e.value for e in at.exception]
+    findings = {e.label.split(" · ")[0]: e for e in at.expander if " · " in e.label}
+    assert findings and set(findings) <= set(reports.area_checks("duplicates", "orphans"))
+    for check, expander in findings.items():
+        entry = runbook.entry(check)
+        assert f"**Runbook: {check}**" in [m.value for m in expander.markdown]
+        if entry is None:
+            assert any(f"## {check}" in c.value for c in expander.caption)
+        else:
+            assert entry.text in [m.value for m in expander.markdown]
+            assert any(entry.link in c.value for c in expander.caption)
 
     at = apptest_support.app("pages/tokens.py", timeout=TIMEOUT)
     _assert_shows_the_runbook(at, reports.area_checks("tokens"))

@@ -292,25 +292,30 @@ def apply_dialog(stores: Stores, actor: Any, fix_id: str) -> None:
 
 
 # ---------------------------------------------------------------------- the runbook
+def runbook_entry(check: str, path: Path | None = None) -> None:
+    """The runbook section of `check` (lib.runbook: docs/checks.md, or `path`; our own text, so
+    rendered as Markdown) and where it is (file#anchor); a check without a section says so."""
+    from lib import runbook
+
+    path = path or runbook.RUNBOOK
+    entry = runbook.entry(check, path)
+    if entry is None:
+        st.caption(f"`{runbook.where(path)}` has no section `## {check}` yet.")
+    else:
+        st.markdown(entry.text)
+        st.caption(f"`{entry.link}`")
+
+
 def runbook_entries(checks: Iterable[str], path: Path | None = None) -> None:
-    """Under a "Runbook" heading, an expander "Runbook: <id>" per check with its section of the
-    runbook (lib.runbook: docs/checks.md, or `path`; our own text, so rendered as Markdown) and where
-    it is (file#anchor); a check the runbook has no section for says so."""
+    """Under a "Runbook" heading, an expander "Runbook: <id>" per check with its runbook_entry."""
     from lib import runbook
 
     ids = list(dict.fromkeys(checks))
     if not ids:
         return
-    path = path or runbook.RUNBOOK
-    where = runbook.where(path)
     st.subheader("Runbook")
-    st.caption(f"Each check's entry in `{where}`: what it counts, how it happens, how to verify it by hand, "
-               "and the fix that resolves it.")
+    st.caption(f"Each check's entry in `{runbook.where(path or runbook.RUNBOOK)}`: what it counts, how it happens, "
+               "how to verify it by hand, and the fix that resolves it.")
     for check in ids:
-        entry = runbook.entry(check, path)
         with st.expander(f"Runbook: {check}", icon=":material/menu_book:"):
-            if entry is None:
-                st.caption(f"`{where}` has no section `## {check}` yet.")
-            else:
-                st.markdown(entry.text)
-                st.caption(f"`{entry.link}`")
+            runbook_entry(check, path)
