@@ -22,7 +22,7 @@ if isinstance(period, tuple) and len(period) == 2:
     since = datetime.combine(period[0], time.min, UTC)
     until = datetime.combine(period[1] + timedelta(days=1), time.min, UTC)
 
-log = web.audit_log(stores, who=who or None, action=action, since=since, until=until, limit=int(limit))
+log = web.audit_log(stores, who=who or None, action=action, since=since, until=until, limit=int(limit)).or_stop()
 st.caption(f"{len(log):,} events, newest first" + (" (the limit: narrow the filters)" if len(log) >= limit else "") + ".")
 st.dataframe(log, hide_index=True, width="stretch", key="audit_table",
              column_config={"at": st.column_config.DatetimeColumn("At (UTC)", format="YYYY-MM-DD HH:mm:ss")})

@@ -36,3 +36,4 @@ st.dataframe(
         "error": st.column_config.TextColumn("Error"),
     },
 )
+web.runbook_entries(results["check"])

@@ -10,7 +10,7 @@ stores = web.get_stores()
 run = web.check_run(stores)
 web.checked_caption(run)
 
-prev = web.previous_run(stores, run)
+prev = web.previous_run(stores, run).value  # None: no earlier run, or the history cannot be read
 ids = reports.area_checks("constraints")
 summary = reports.checks_frame(run, ids, prev["counts"] if prev else None)
 findings = reports.constraint_findings_frame(run)
@@ -31,10 +31,11 @@ only_drift = st.toggle("Only rows with drift", value=False, key="con_only_drift"
 link = {"fix": web.link_column("Fix", r"fix=(.*)$")}
 for tab, name in zip(st.tabs([web.STORE_LABELS[n] for n in ("core", "supabase")]), ("core", "supabase"), strict=True):
     with tab:
-        desc = web.schema(stores, name)
-        if "error" in desc:
-            st.info(web.plain(desc["error"]), icon=":material/block:")
+        read = web.schema(stores, name)
+        if not read.ok:
+            read.show("info", icon=":material/block:")
             continue
+        desc = read.value
         st.caption(f"Expected definitions from `{desc['expected_file']}`; schemas {', '.join(desc['schemas'])}.")
         frames = reports.schema_frames(desc)
         if not frames["missing"].empty:
@@ -57,3 +58,5 @@ for tab, name in zip(st.tabs([web.STORE_LABELS[n] for n in ("core", "supabase")]
         st.markdown("**Expected indexes**")
         st.dataframe(frames["expected_indexes"], hide_index=True, width="stretch", key=f"con_expidx_{name}",
                      column_config=link, placeholder="—")
+
+web.runbook_entries(ids)

@@ -21,8 +21,8 @@ if not ids:
     st.info("No check matches these filters.")
     st.stop()
 
-prev = web.previous_run(stores, run)
-trend = web.trends(stores, tuple(ids))
+prev = web.previous_run(stores, run).value  # None: no earlier run, or the history cannot be read
+trend = web.trends(stores, tuple(ids)).value  # None: no sparklines when the history cannot be read
 frame = reports.checks_frame(run, ids, prev["counts"] if prev else None,
                              reports.sparklines(trend, ids, run.run_id) if trend is not None else None)
 with_findings = frame[frame["count"].fillna(0) > 0]
@@ -49,3 +49,5 @@ for row in frame.itertuples():
         if len(keys) > 500:
             st.caption(f"The first 500 of {len(keys):,} keys; the CSV holds them all.")
         web.csv_download("CSV of this report", keys, f"{r.id}.csv", key=f"csv_{r.id}")
+        st.markdown(f"**Runbook: {r.id}**")  # in the check's own expander (expanders do not nest)
+        web.runbook_entry(r.id)

@@ -10,10 +10,7 @@ web.page_header("Fixes", "Reviewed SQL files run by one runner: plan (rolled bac
 actor = web.role_picker()
 stores = web.get_stores()
 
-status = web.fix_status(stores)
-if isinstance(status, dict):
-    st.error(web.plain(status["error"]))
-    st.stop()
+status = web.fix_status(stores).or_stop()
 st.dataframe(web.fixes_frame(status), hide_index=True, width="stretch", column_config={
     "fix": web.link_column("Fix", r"fixes\?fix=(.*)"),
     "report": web.link_column("Report"),
@@ -57,7 +54,7 @@ if result is not None and result.fix == choice:
 
 st.subheader("Audit log")
 audit = web.fix_audit(stores)
-if isinstance(audit, dict):
-    st.error(web.plain(audit["error"]))
+if audit.ok:
+    st.dataframe(audit.value, hide_index=True, width="stretch")
 else:
-    st.dataframe(audit, hide_index=True, width="stretch")
+    audit.show()

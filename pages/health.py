@@ -16,7 +16,7 @@ web.run_checks_now(stores, key="health_run")
 @st.fragment(run_every=web.REFRESH_SECONDS)
 def health() -> None:
     run = web.check_run(stores)
-    prev = web.previous_run(stores, run)
+    prev = web.previous_run(stores, run).value  # None: no earlier run, or the history cannot be read
     web.checked_caption(run)
     status = reports.overall_status(run)
     failing = reports.failing_frame(run, prev["counts"] if prev else None)
@@ -30,7 +30,7 @@ def health() -> None:
         st.warning(f"{found} of {len(run.results)} checks have findings; {len(failing) - found} could not run.",
                    icon=web.STATUS_ICONS[status])
 
-    now = web.ping(stores)  # reachable now, as on every page; the run's own view of the stores is in its results
+    now = web.ping(stores).value or {}  # reachable now, as on every page; the run's own view of the stores is in its results
     for col, name in zip(st.columns(len(run.stores)), [n for n in web.STORE_LABELS if n in run.stores], strict=True):
         s = now.get(name) or run.stores[name]
         with col, st.container(border=True):
@@ -65,6 +65,7 @@ def health() -> None:
                                     "previous": st.column_config.NumberColumn("Previous"),
                                     "change": st.column_config.NumberColumn("Change", format="%+d"),
                                     **web.hidden_if_empty(failing, "error")})
+        web.runbook_entries(failing["check"])
 
     st.subheader("Sync jobs")
     by_id = run.by_id()
@@ -74,10 +75,11 @@ def health() -> None:
         before = prev["counts"].get(cid) if prev else None
         col.metric(label, "—" if r is None or r.count is None else r.count, border=True, delta_color="inverse",
                    delta=None if r is None or r.count is None or before is None else r.count - before)
-    jobs = web.sync_jobs(stores)
-    if "error" in jobs:
-        st.warning(web.plain(jobs["error"]))
+    read = web.sync_jobs(stores)
+    if not read.ok:
+        read.show("warning")
         return
+    jobs = read.value
     if jobs["failures"].empty:
         st.info("No sync job failed in the last 14 days.", icon=web.STATUS_ICONS["ok"])
     else:

@@ -30,13 +30,13 @@ box, refresh = st.columns([6, 1], vertical_alignment="bottom")
 query = box.text_input("Search", key="patient_q",
                        placeholder="Firebase UID, email, phone, core user or patient id, or part of a name")[:LIMIT]
 if refresh.button("Refresh", key="patient_refresh", icon=":material/refresh:"):
-    web.clear_patient_cache()
+    web.clear("patient")
 if not query.strip():
     _link(None)
     st.info("Type a Firebase UID, an email, a phone number (any format), a core user or patient id, or part of a name.")
     st.stop()
 
-found = web.patient_search(stores, query)
+found = web.patient_search(stores, query).or_stop()
 for part, err in found.down.items():
     st.error(f"{patient.PART_LABELS[part]} is down: {web.plain(web.redact(err))}", icon=":material/cancel:")
 if found.message:
@@ -58,7 +58,7 @@ if len(found.candidates) > 1:
     uid = by_label[picked]
 _link(uid)
 
-view = web.patient_view(stores, uid, found.down)
+view = web.patient_view(stores, uid, found.down).or_stop()
 st.subheader(web.plain(view.name or uid))
 st.caption(f"Firebase UID {web.plain(uid)} · link to this patient: {web.plain(f'patient?q={uid}')} · searched every "
            f"store in {found.ms:,.0f} ms")

@@ -9,10 +9,7 @@ from lib import phi, review, web
 
 web.page_header("Weekly review", "What is new since last week, what got worse, what was resolved.")
 stores = web.get_stores()
-hist = web.review_runs(stores)
-if "error" in hist:
-    st.error(f"The check history cannot be read: {web.plain(hist['error'])}")
-    st.stop()
+hist = web.review_runs(stores).or_stop(lead="The check history cannot be read: ")
 runs, (before, after) = hist["runs"], hist["pair"]
 if not runs:
     st.info("The history holds no check run yet: run the checks (Health → Run checks now).")
@@ -31,8 +28,8 @@ if before is None:
     st.stop()
 st.caption(f"Comparing {before.label} with {after.label} ({(after.started_at - before.started_at).days} days apart).")
 
-changes = web.review_compare(stores, before.id, after.id)
-acks = web.review_acks(stores)
+changes = web.review_compare(stores, before.id, after.id).or_stop()
+acks = web.review_acks(stores).or_show([])
 now = datetime.now(UTC)
 cov = review.coverage(changes, acks, now)
 counts = review.counts_by_status(changes)
@@ -53,7 +50,7 @@ with d2:
                       f"review_{before.id}_{after.id}.md", key="review_md")
 
 st.subheader("Trend over the weeks")
-trend = web.weekly_trend(stores)
+trend = web.weekly_trend(stores).or_show(None)
 if trend is not None:
     labels = {"week": "Week (last run of each)", "count": "Findings", "area": "Area", "check": "Check"}
     by_area = trend.groupby(["week", "area"], as_index=False)["count"].sum()
@@ -91,5 +88,5 @@ if failing:
             except review.ReviewError as exc:
                 web.show_error(exc)
             else:
-                web.clear_acks_cache()
+                web.clear("acks")
                 st.rerun()

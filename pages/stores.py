@@ -9,10 +9,10 @@ web.page_header("Stores", "Each store the dashboard reads: reachable or not, lat
 stores = web.get_stores()
 
 if st.button("Refresh", key="refresh_stores", icon=":material/refresh:"):
-    web.clear_store_cache()
+    web.clear("stores")
 
-status = web.ping(stores)
-counts = web.row_counts(stores, tuple(n for n, p in status.items() if p["ok"]))
+status = web.ping(stores).or_stop()
+counts = web.row_counts(stores, tuple(n for n, p in status.items() if p["ok"])).or_stop()
 checked = min(p["checked_at"] for p in status.values())
 st.caption(f"As of {checked:%H:%M:%S} UTC (cached for 30 s; Refresh asks again).")
 

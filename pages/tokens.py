@@ -1,9 +1,9 @@
-"""Tokens: the patient-doctor sharing tokens of Supabase (seed 000), by state and by expiry."""
+"""Tokens: the patient-doctor sharing tokens of Supabase, by state and by expiry."""
 
 import plotly.express as px
 import streamlit as st
 
-from lib import web
+from lib import reports, web
 from lib.checks.ids import BY_ID
 
 web.page_header("Tokens", "The patient-doctor connection tokens: which are live, expired, expiring or never used. "
@@ -11,10 +11,7 @@ web.page_header("Tokens", "The patient-doctor connection tokens: which are live,
 stores = web.get_stores()
 run = web.check_run(stores)
 web.checked_caption(run)
-rep = web.token_report(stores, run)
-if "error" in rep:
-    st.error(web.plain(rep["error"]), icon=web.STATUS_ICONS["error"])
-    st.stop()
+rep = web.token_report(stores, run).or_stop(icon=web.STATUS_ICONS["error"])
 
 by_id = run.by_id()
 if all(by_id[c].count == 0 for c in ("token.expired_active", "token.expiring_soon", "token.unused_expired")):
@@ -47,3 +44,5 @@ for tab, s in zip(st.tabs([s.label for s in rep["states"]]), rep["states"], stri
         if (rep["counts"][s.id] or 0) > 500:
             st.caption(f"The first 500 of {rep['counts'][s.id]:,} rows here; the CSV holds {len(rows):,}.")
         web.csv_download("CSV", rows, f"tokens_{s.id}.csv", key=f"tokens_csv_{s.id}")
+
+web.runbook_entries(reports.area_checks("tokens"))

@@ -1,0 +1,92 @@
+"""What the pages share: the one place in lib that imports Streamlit. Pages `from lib import web`
+and use `web.<name>`; each name lives in one module of this package:
+
+- `frame`: the configuration, the stores (opened once per configuration; the demo started and
+  waited for), errors as one sentence without secrets (`redact`, `show_error`), `plain`, `navigate`.
+- `access`: the sign-in gate, the acting person (`actor`, `role_picker`), PHI masking, the unmask widget.
+- `cache`: the one error convention of the reads (`Read`: `.value` or `.error`, shown by
+  `.or_stop()` / `.or_show()`) and the cache registry (`cached(ttl=…, groups=…)`, `clear(group)`).
+- `reads`: every read of the pages (pings, row counts, the history, sync jobs, tokens, schema,
+  weekly review, patient lookup, fixes' status and audit, the access log), each returning a Read.
+- `actions`: the check run (the server's latest run, Run checks now) and the fixes' plan and apply.
+- `widgets`: the page header and the down notice, the colour language (badges, tiles, styled
+  tables), downloads, link columns, the fix card, result and dialog, the runbook of a check.
+"""
+
+from lib.web.access import actor, gate, masked, masks_phi, role_picker, unmask_widget
+from lib.web.actions import (
+    check_count,
+    check_run,
+    checked_caption,
+    fix_plan,
+    latest_run,
+    run_checks_now,
+)
+from lib.web.cache import PING_TTL_S, REFRESH_SECONDS, Read, cached, clear
+from lib.web.frame import (
+    STORE_LABELS,
+    chart_text,
+    get_settings,
+    get_stores,
+    navigate,
+    plain,
+    redact,
+    settings_key,
+    show_error,
+)
+from lib.web.reads import (
+    audit_log,
+    fix_audit,
+    fix_status,
+    patient_search,
+    patient_view,
+    ping,
+    previous_run,
+    review_acks,
+    review_compare,
+    review_runs,
+    row_counts,
+    schema,
+    sync_jobs,
+    token_report,
+    trends,
+    weekly_trend,
+)
+from lib.web.widgets import (
+    CATEGORY_COLORS,
+    CHART_COLORS,
+    STATUS_COLORS,
+    STATUS_ICONS,
+    STATUS_WORDS,
+    apply_dialog,
+    check_results_frame,
+    csv_download,
+    down_notice,
+    fix_card,
+    fixes_frame,
+    hidden_if_empty,
+    highlight_rows,
+    link_column,
+    page_header,
+    report_link,
+    runbook_entries,
+    runbook_entry,
+    show_fix_result,
+    status_badge,
+    styled,
+    text_download,
+    tile,
+)
+
+__all__ = [
+    "CATEGORY_COLORS", "CHART_COLORS", "PING_TTL_S", "REFRESH_SECONDS", "STATUS_COLORS", "STATUS_ICONS",
+    "STATUS_WORDS", "STORE_LABELS", "Read", "actor", "apply_dialog", "audit_log", "cached", "chart_text",
+    "check_count", "check_results_frame", "check_run", "checked_caption", "clear", "csv_download", "down_notice",
+    "fix_audit", "fix_card", "fix_plan", "fix_status", "fixes_frame", "gate", "get_settings", "get_stores",
+    "hidden_if_empty", "highlight_rows", "latest_run", "link_column", "masked", "masks_phi", "navigate",
+    "page_header", "patient_search", "patient_view", "ping", "plain", "previous_run", "redact", "report_link",
+    "review_acks", "review_compare", "review_runs", "role_picker", "row_counts", "run_checks_now", "runbook_entries", "runbook_entry",
+    "schema",
+    "settings_key", "show_error", "show_fix_result", "status_badge", "styled", "sync_jobs", "text_download",
+    "tile", "token_report", "trends", "unmask_widget", "weekly_trend",
+]

@@ -1,0 +1,321 @@
+"""What the pages draw with: the page header and the down notice, the shared colour language
+(badges, tiles, styled tables), downloads (role checked, PHI masked, audited), link columns, the
+fixes' card, result and apply dialog, and the runbook entry of a check (lib.runbook).
+
+One colour language for every page: the worst finding of a check, an area or a run is error
+(red), warn (orange), info (blue); none is ok (green); a check that could not run is unknown (grey).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lib.config import Settings
+from lib.errors import OpsError
+from lib.stores import Stores
+from lib.web.access import UNMASK_STATE, actor, demo_role_picker
+from lib.web.actions import fix_apply
+from lib.web.frame import STORE_LABELS, get_settings, get_stores, plain, redact, show_error
+from lib.web.reads import ping
+
+SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}  # TODO(merge): lib.checks.ids.SEVERITY_RANK
+REPORT_PAGES = {"constraints": "constraints", "duplicates": "duplicates", "orphans": "duplicates",  # TODO(merge):
+                "tokens": "tokens", "sync": "checks"}  # lib.checks.ids.AREA_PAGE
+DEMO_BANNER = (
+    "**Demo** — nothing is configured, so these are the dashboard's own demo stores holding "
+    "generated HealBridge data with planted defects. No real patient is shown."
+)
+STATUS_COLORS = {"error": "red", "warn": "orange", "info": "blue", "ok": "green", "unknown": "gray"}
+STATUS_ICONS = {"error": ":material/error:", "warn": ":material/warning:", "info": ":material/info:",
+                "ok": ":material/check_circle:", "unknown": ":material/help:"}
+STATUS_WORDS = {"error": "Error", "warn": "Warning", "info": "Info", "ok": "All good", "unknown": "Could not run"}
+_CELL_COLORS = {"error": "#F8D7DA", "warn": "#FFE5C2", "info": "#DCEBFA", "ok": "#D5EFDD", "unknown": "#E4E7EA",
+                "new": "#F8D7DA", "worse": "#FFE5C2", "better": "#DCEBFA", "resolved": "#D5EFDD"}
+CHART_COLORS = {"error": "#C62828", "warn": "#EF6C00", "info": "#1565C0", "ok": "#2E7D32", "unknown": "#78909C"}
+# categories that are no status (areas, job kinds): hues kept clear of the status colours
+CATEGORY_COLORS = ["#2F6F73", "#7E57C2", "#8D6E63", "#546E7A", "#827717", "#AD8A00", "#00897B"]
+
+
+# ---------------------------------------------------------------------- every page
+def page_header(title: str, caption: str | None = None) -> Settings:
+    """The page title, its caption, and in the demo the demo banner. Returns the settings.
+    Outside the demo a reader who is not signed in with a role gets no page (actor() stops it)."""
+    actor()
+    if get_settings().demo:
+        demo_role_picker()  # on every page (drawn here: the pages' own sidebar, seen by AppTest too)
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    settings = get_settings()
+    if settings.demo:
+        from lib.demo import read_manifest
+
+        text = DEMO_BANNER
+        manifest = read_manifest(settings)
+        if manifest:
+            text += f" ({manifest['patients']:,} generated patients.)"
+        st.warning(text, icon=":material/science:")
+    down_notice(get_stores())
+    return settings
+
+
+def down_notice(stores: Stores) -> None:
+    """On every page: which configured store is unreachable now (the cached ping), so that what is
+    missing below is explained; it goes away by itself once the store answers again."""
+    down = [f"{STORE_LABELS.get(n, n)} ({plain(redact(p.get('error'), stores.settings)) or 'no answer'})"
+            for n, p in (ping(stores).value or {}).items() if p.get("configured") and not p.get("ok")]
+    if down:
+        st.warning("Unreachable now: " + "; ".join(down) + ". What needs it is shown as down or not run below; "
+                   "the page recovers by itself once it answers.", icon=":material/cloud_off:")
+
+
+# ---------------------------------------------------------------------- the colour language, tables, tiles
+def status_badge(status: str, label: str | None = None) -> None:
+    st.badge(label or STATUS_WORDS.get(status, status), color=STATUS_COLORS.get(status, "gray"),  # type: ignore[arg-type]
+             icon=STATUS_ICONS.get(status))
+
+
+def styled(df: pd.DataFrame, columns: tuple[str, ...] = ("severity", "status")) -> Any:
+    """`df` with its status-like columns coloured in the shared colour language (a pandas Styler)."""
+    subset = [c for c in columns if c in df.columns]
+    if df.empty or not subset:
+        return df
+    return df.style.map(lambda v: f"background-color: {_CELL_COLORS[v]}" if v in _CELL_COLORS else "", subset=subset)
+
+
+def hidden_if_empty(df: pd.DataFrame, *columns: str) -> dict[str, None]:
+    """Column settings that hide the `columns` of `df` holding nothing (e.g. no check failed to run)."""
+    return {c: None for c in columns if c in df.columns and df[c].isna().all()}
+
+
+def highlight_rows(df: pd.DataFrame, column: str = "drift") -> Any:
+    """`df` with the rows whose `column` is non-empty highlighted (warn colour)."""
+    if df.empty:
+        return df
+    return df.style.apply(lambda row: [f"background-color: {_CELL_COLORS['warn']}" if row[column] else ""] * len(row),
+                          axis=1)
+
+
+def tile(title: str, status: str, value: int, caption: str | None = None, page: str | None = None,
+         delta: int | None = None) -> None:
+    """A bordered tile: title, a badge in the status colour, the findings (with their change since
+    the previous run), a caption, a link to its report page."""
+    with st.container(border=True):
+        st.markdown(f"**{title}**")  # the pages' own words (titles, counts): never a store's value
+        status_badge(status)
+        st.metric("Findings", f"{value:,}", delta=delta, delta_color="inverse")
+        if caption:
+            st.caption(caption)
+        if page:
+            st.page_link(f"pages/{page}.py", label="Report", icon=":material/arrow_forward:")
+
+
+def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str, uid: str | None = None) -> None:
+    """A CSV download of `df` as the reader may see it (lib.audit.csv_bytes: role checked, PHI masked
+    for support); the click is recorded in the audit log (lib.audit.record_export)."""
+    from lib import audit
+
+    who = actor()
+    try:
+        data, was_masked = audit.csv_bytes(who, df, uid=uid, unmasked=st.session_state.get(UNMASK_STATE))
+    except OpsError as exc:
+        show_error(exc)
+        return
+
+    def record() -> None:
+        try:
+            audit.record_export(get_stores(), who, file_name, len(df), was_masked)
+        except Exception as exc:  # noqa: BLE001 - shown, the download itself is already in the browser
+            show_error(exc)
+
+    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:", on_click=record)
+
+
+def text_download(label: str, text: str, file_name: str, key: str, mime: str = "text/markdown") -> None:
+    """A download of a text the page already shows as the reader may see it (masked upstream for
+    support); the click is recorded in the audit log like every export."""
+    from lib import audit, phi
+
+    who = actor()
+
+    def record() -> None:
+        try:
+            audit.record_export(get_stores(), who, file_name, text.count("\n"), phi.masks(who.role))
+        except Exception as exc:  # noqa: BLE001 - shown, the download itself is already in the browser
+            show_error(exc)
+
+    st.download_button(label, text.encode(), file_name=file_name, mime=mime, key=key,
+                       icon=":material/download:", on_click=record)
+
+
+def link_column(label: str, pattern: str | None = None) -> Any:
+    """A table column of relative links (`fixes?fix=…`, `patient?q=…`); `pattern` shows the capture."""
+    return st.column_config.LinkColumn(label, display_text=pattern)
+
+
+def check_results_frame(run: Any, sample_keys: int = 3) -> pd.DataFrame:
+    """One row a check: id, severity, count (empty when it could not run), the first keys of its
+    sample, error; sorted by severity, then by count (largest first, those that could not run last)."""
+    rows = []
+    for r in run.results:
+        sample = ", ".join(r.sample[:sample_keys])
+        if len(r.keys) > sample_keys:
+            sample += ", …"
+        rows.append(
+            {
+                "check": r.id,
+                "severity": r.severity,
+                "count": r.count,
+                "sample": sample,
+                "error": redact(r.error) if r.error else None,
+            }
+        )
+    df = pd.DataFrame(rows, columns=["check", "severity", "count", "sample", "error"])
+    df["count"] = df["count"].astype("Int64")
+    df["_sev"] = df["severity"].map(SEVERITY_ORDER).fillna(9)
+    df = df.sort_values(["_sev", "count", "check"], ascending=[True, False, True], na_position="last", kind="stable")
+    return df.drop(columns="_sev").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- fixes
+def report_link(check_or_key: str) -> str:
+    """The relative URL of the report page of a check id (or of a constraint key: Constraints)."""
+    from lib.checks.ids import BY_ID
+
+    info = BY_ID.get(check_or_key)
+    return REPORT_PAGES.get(info.area, "checks") if info else "constraints"
+
+
+def fixes_frame(status: list[Any]) -> pd.DataFrame:
+    """One row a fix, for the overview table: link, store, needed, its checks' counts, blockers."""
+    rows = []
+    for s in status:
+        blocked = ", ".join(f"{k} = {v}" for k, v in s.blocked.items())
+        rows.append({
+            "fix": f"fixes?fix={s.fix.id}",
+            "title": s.fix.title,
+            "store": ", ".join(s.fix.stores),
+            "needed": "?" if s.needed is None else ("yes" if s.needed else "no"),
+            "counts": ", ".join(f"{k} = {v}" for k, v in s.counts.items()),
+            "blocked by": blocked or ("—" if not s.error else redact(s.error)),
+            "report": report_link(next(iter(s.blocked))) if s.blocked else None,
+            "reviewed": "yes" if s.fix.is_reviewed else "NO",
+        })
+    return pd.DataFrame(rows, columns=["fix", "title", "store", "needed", "counts", "blocked by", "report", "reviewed"])
+
+
+def fix_card(s: Any) -> None:
+    """What a fix does, its risk, whether it is needed and what blocks it (linked to the report)."""
+    f = s.fix
+    st.subheader(f.title)  # the reviewed fix file's own text, not a store's
+    st.markdown(f"`{f.id}` on **{', '.join(STORE_LABELS[x] for x in f.stores)}**. {f.what}")
+    st.caption(f"Risk: {f.risk}")
+    if s.error:
+        st.error(plain(redact(s.error)))
+    elif s.needed:
+        st.warning("Needed now: " + (", ".join(f"{k} = {v}" for k, v in s.counts.items()) or "its post-condition "
+                                     "does not hold"), icon=":material/build:")
+    else:
+        st.success("Nothing to do now: its verification already holds.", icon=":material/check_circle:")
+    for k, v in s.blocked.items():
+        st.error(f"Blocked by [{plain(k)} = {plain(v)}]({report_link(k)}): fix that first.", icon=":material/block:")
+    if not f.is_reviewed:
+        st.error("This file is not the reviewed one (checksum): the runner refuses it.", icon=":material/gpp_bad:")
+    with st.expander(f"The reviewed SQL ({f.checksum[:19]}…)"):
+        st.code(f.file.text, language="sql")
+
+
+def show_fix_result(r: Any) -> None:
+    """A plan's or an apply's result: outcome, rows, counts before and after, each step's rows."""
+    label = plain(redact(f"{r.action.capitalize()} of {r.fix}: {r.outcome} ({r.rows} rows, {r.duration_ms:,.0f} ms, "
+                         f"audit #{r.audit_id})"))
+    if r.refused or r.error:
+        st.error(label, icon=":material/block:")
+    elif r.applied:
+        st.success(label, icon=":material/check_circle:")
+    else:
+        st.info(label, icon=":material/info:")
+    keys = list(dict.fromkeys([*r.before, *r.after, *r.verify]))
+    if keys:
+        counts = pd.DataFrame([{"check": k, "before": r.before.get(k, (r.verify.get(k) or {}).get("before")),
+                                "after": r.after.get(k, (r.verify.get(k) or {}).get("after"))} for k in keys])
+        counts["before"] = counts["before"].astype("Int64")
+        counts["after"] = counts["after"].astype("Int64")
+        st.dataframe(counts, hide_index=True, width="stretch")
+    if r.also_affects:
+        st.caption("May also move (checks across stores, not counted inside the transaction): "
+                   + plain(", ".join(r.also_affects)))
+    for v in r.violations:
+        st.warning(plain(f"{v.key}: {v.count} rows violate it ({v.definition}), e.g. {', '.join(v.sample[:5])}"))
+    for step in r.steps:
+        rows = "—" if step.rows is None else f"{step.rows:,} rows"
+        st.markdown(f"**{step.title}** ({STORE_LABELS.get(step.store, step.store)}): {rows}")
+        if step.sample:
+            st.dataframe(pd.DataFrame(step.sample), hide_index=True, width="stretch")
+
+
+def _close_fix_dialog() -> None:
+    st.session_state.pop("fixes.dialog", None)
+
+
+@st.dialog("Apply a fix", width="large", on_dismiss=_close_fix_dialog)
+def apply_dialog(stores: Stores, actor: Any, fix_id: str) -> None:
+    """Type the fix id and the planned row count back, give a reason; the runner does the rest
+    (role, checksum, lock, precondition, verification, the same row count, audit)."""
+    last = st.session_state.get("fixes.result")
+    planned = last.rows if last is not None and last.fix == fix_id and last.action == "plan" else None
+    st.markdown(f"Applying **{plain(fix_id)}** as **{plain(actor.role)}** changes the store in one transaction." + (
+        f" The plan touched **{planned}** rows." if planned is not None else " Plan it first to see the rows."))
+    typed_id = st.text_input("Type the fix id", key="fixes.confirm_id")
+    typed_rows = st.text_input("Type the row count of the plan", key="fixes.confirm_rows")
+    reason = st.text_area("Reason (kept in the audit log)", key="fixes.reason")
+    if st.button("Apply now", type="primary", key="fixes.confirm", icon=":material/build:"):
+        if typed_id.strip() != fix_id:
+            st.error(f"Type {plain(fix_id)} exactly to confirm.")
+        elif not typed_rows.strip().isdigit():
+            st.error("Type the row count as a whole number.")
+        elif planned is not None and int(typed_rows) != planned:
+            st.error(f"The plan touched {planned} rows, not {plain(typed_rows)}.")
+        elif not reason.strip():
+            st.error("Give a reason: it goes to the audit log.")
+        else:
+            st.session_state["fixes.result"] = fix_apply(stores, actor, fix_id, reason, int(typed_rows))
+            _close_fix_dialog()
+            st.rerun()
+
+
+
+# ---------------------------------------------------------------------- the runbook
+def runbook_entry(check: str, path: Path | None = None) -> None:
+    """The runbook section of `check` (lib.runbook: docs/checks.md, or `path`; our own text, so
+    rendered as Markdown) and where it is (file#anchor); a check without a section says so."""
+    from lib import runbook
+
+    path = path or runbook.RUNBOOK
+    entry = runbook.entry(check, path)
+    if entry is None:
+        st.caption(f"`{runbook.where(path)}` has no section `## {check}` yet.")
+    else:
+        st.markdown(entry.text)
+        st.caption(f"`{entry.link}`")
+
+
+def runbook_entries(checks: Iterable[str], path: Path | None = None) -> None:
+    """Under a "Runbook" heading, an expander "Runbook: <id>" per check with its runbook_entry."""
+    from lib import runbook
+
+    ids = list(dict.fromkeys(checks))
+    if not ids:
+        return
+    st.subheader("Runbook")
+    st.caption(f"Each check's entry in `{runbook.where(path or runbook.RUNBOOK)}`: what it counts, how it happens, "
+               "how to verify it by hand, and the fix that resolves it.")
+    for check in ids:
+        with st.expander(f"Runbook: {check}", icon=":material/menu_book:"):
+            runbook_entry(check, path)
