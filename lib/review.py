@@ -47,10 +47,6 @@ class ReviewError(OpsError):
 
 
 # ------------------------------------------------------------------------------------ ops db
-def _rows(stores: Stores, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return stores.ops.rows(name, params)
-
-
 def ensure_schema(stores: Stores) -> None:
     """Create the ops tables if they are absent (idempotent)."""
     stores.ops.create_schema()
@@ -89,13 +85,13 @@ def pickable_runs(stores: Stores, recent: int = 50, days: int = 120, now: dateti
     since = (now or datetime.now(UTC)) - timedelta(days=days)
     runs = {r.id: r for r in run_list(stores, recent)}
     runs.update({r.id: r for r in include if r is not None})
-    for row in _rows(stores, "list_runs_daily", {"since": since}):
+    for row in stores.ops.rows("list_runs_daily", {"since": since}):
         runs.setdefault(int(row["id"]), _run_info(row))
     return sorted(runs.values(), key=lambda r: (r.started_at, r.id), reverse=True)
 
 
 def get_run(stores: Stores, run_id: int) -> RunInfo:
-    rows = _rows(stores, "run_by_id", {"id": int(run_id)})
+    rows = stores.ops.rows("run_by_id", {"id": int(run_id)})
     if not rows:
         raise NotFound(f"There is no check run #{run_id} in the history.")
     return _run_info(rows[0])
@@ -111,7 +107,7 @@ def default_pair(stores: Stores, days: int = 7) -> tuple[RunInfo | None, RunInfo
     latest = runs[0]
     before_id = history.latest_before(stores, latest.started_at - timedelta(days=days))
     if before_id is None:
-        oldest = _rows(stores, "list_runs_oldest", {"limit": 1})
+        oldest = stores.ops.rows("list_runs_oldest", {"limit": 1})
         before_id = int(oldest[0]["id"]) if oldest else None
     if before_id is None or before_id == latest.id:
         return None, latest
@@ -280,7 +276,7 @@ def acknowledgements(stores: Stores, limit: int = 1000) -> list[Ack]:
         Ack(id=int(r["id"]), check_id=r["check_id"], finding_key=r["finding_key"], comment=r["comment"],
             expires_at=r["expires_at"], created_at=r["created_at"], created_by=r["created_by"] or "",
             ended_at=r["ended_at"], ended_by=r["ended_by"])
-        for r in _rows(stores, "ack_list", {"limit": limit})
+        for r in stores.ops.rows("ack_list", {"limit": limit})
     ]
 
 

@@ -80,7 +80,30 @@ def _sources() -> dict[str, list[str]]:
             m = name.fullmatch(value)
             if m and m.group(1) in folders:
                 found.append(value)
+        found.extend(_ops_names(tree))
         out[rel] = found
+    return out
+
+
+OPS_METHODS = {"rows", "scalar", "execute"}  # lib.stores.ops.OpsStore: a statement of sql/ops by its bare name
+OPS_FUNCTIONS = {"run", "ops_run"}  # lib.stores.ops.run(conn, name, …), as imported by its callers
+
+
+def _ops_names(tree: ast.AST) -> list[str]:
+    """The sql/ops statements the ops adapter is asked for by name: `stores.ops.rows("list_runs")`,
+    `run(conn, "audit_insert")` (lib.stores.ops.run)."""
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        f, arg = node.func, None
+        if isinstance(f, ast.Attribute) and f.attr in OPS_METHODS and isinstance(f.value, ast.Attribute) \
+                and f.value.attr == "ops" and node.args:
+            arg = node.args[0]
+        elif isinstance(f, ast.Name) and f.id in OPS_FUNCTIONS and len(node.args) >= 2:
+            arg = node.args[1]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            out.append(f"ops/{arg.value}")
     return out
 
 
@@ -94,6 +117,8 @@ def _loaders(name: str) -> list[str]:
              if any(s == name or ("*" in s and fnmatch.fnmatchcase(name, s)) for s in strings)]
     if name in CHECK_SQL:
         where.append(f"lib/checks/ids.py ({CHECK_SQL[name].id})")
+    if name == "ops/schema":
+        where.append("lib/stores/ops.py (the schema, created once per process)")
     if name.startswith("fixes/"):
         where.append("lib/fixes.py (list_fixes: every file of sql/fixes)")
     return where
