@@ -40,9 +40,7 @@ from typing import TYPE_CHECKING, Any
 from lib import audit
 from lib.config import secrets_file
 from lib.errors import ConfigError
-from lib.roles import DEMO_DEFAULT_ROLE as DEMO_DEFAULT_ROLE  # moved to lib.roles; re-export until lib/web is rewired
 from lib.roles import RANK, ROLES, Actor
-from lib.roles import demo_actor as demo_actor  # moved to lib.roles; re-export until lib/web is rewired
 
 if TYPE_CHECKING:
     from lib.stores import Stores

@@ -69,9 +69,7 @@ from lib import audit
 from lib.checks.ids import BY_ID
 from lib.checks.registry import REGISTRY
 from lib.errors import ConfigError, NotFound, OpsError, StoreUnavailable, safe_message
-from lib.roles import APPLY_ROLES as APPLY_ROLES  # moved to lib.roles; re-export until lib/web is rewired
-from lib.roles import ROLES as ROLES  # moved to lib.roles; re-export until lib/web is rewired
-from lib.roles import Actor as Actor  # moved to lib.roles; re-export until lib/web is rewired
+from lib.roles import APPLY_ROLES, Actor
 from lib.sqlfiles import SQL_DIR, SqlFile, load, parse_header
 from lib.stores import Stores
 from lib.stores.ops import run as ops_run

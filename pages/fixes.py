@@ -3,7 +3,6 @@
 import streamlit as st
 
 from lib import web
-from lib.roles import APPLY_ROLES
 
 web.page_header("Fixes", "Reviewed SQL files run by one runner: plan (rolled back), apply (one transaction, "
                 "verified), every attempt in the audit log. `?fix=<id>` opens one.")
@@ -36,7 +35,7 @@ st.query_params["fix"] = choice
 current = next(s for s in status if s.fix.id == choice)
 web.fix_card(current)
 
-can_apply = actor.role in APPLY_ROLES
+can_apply = web.may_apply()
 left, right, _ = st.columns([1, 1, 4])
 if left.button("Plan", key="fixes.plan", icon=":material/science:", help="Run it in a transaction that is rolled back"):
     st.session_state["fixes.result"] = web.fix_plan(stores, actor, choice)

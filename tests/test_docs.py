@@ -8,8 +8,6 @@ import argparse
 import re
 from pathlib import Path
 
-import pytest
-
 from lib import cli
 from lib.checks.ids import CHECK_IDS
 from lib.config import Settings
@@ -73,7 +71,6 @@ def test_system_md_mentions_every_setting() -> None:
     assert not missing, f"docs/system.md does not name the settings {missing}"
 
 
-@pytest.mark.xfail(reason="pointers outside the repo are removed at merge", strict=False)
 def test_nothing_a_user_reads_points_outside_the_repo() -> None:
     paths = [ROOT / "README.md"] + [p for d in ("lib", "pages", "docs") for p in sorted((ROOT / d).rglob("*"))
                                     if p.is_file() and "__pycache__" not in p.parts]

@@ -26,8 +26,7 @@ from lib import history
 from lib.checks.ids import BY_ID
 from lib.checks.runner import CheckResult, CheckRun, run_checks
 from lib.errors import OpsError, safe_message
-from lib.roles import RUN_ROLES as RUN_ROLES  # moved to lib.roles; re-export until lib/web is rewired
-from lib.roles import Actor, require
+from lib.roles import RUN_ROLES, Actor, require
 
 if TYPE_CHECKING:
     from lib.stores import Stores

@@ -13,7 +13,7 @@ and use `web.<name>`; each name lives in one module of this package:
   tables), downloads, link columns, the fix card, result and dialog, the runbook of a check.
 """
 
-from lib.web.access import actor, gate, masked, masks_phi, role_picker, unmask_widget
+from lib.web.access import actor, gate, masked, masks_phi, may_apply, role_picker, unmask_widget
 from lib.web.actions import (
     check_count,
     check_run,
@@ -83,7 +83,7 @@ __all__ = [
     "STATUS_WORDS", "STORE_LABELS", "Read", "actor", "apply_dialog", "audit_log", "cached", "chart_text",
     "check_count", "check_results_frame", "check_run", "checked_caption", "clear", "csv_download", "down_notice",
     "fix_audit", "fix_card", "fix_plan", "fix_status", "fixes_frame", "gate", "get_settings", "get_stores",
-    "hidden_if_empty", "highlight_rows", "latest_run", "link_column", "masked", "masks_phi", "navigate",
+    "hidden_if_empty", "highlight_rows", "latest_run", "link_column", "masked", "masks_phi", "may_apply", "navigate",
     "page_header", "patient_search", "patient_view", "ping", "plain", "previous_run", "redact", "report_link",
     "review_acks", "review_compare", "review_runs", "role_picker", "row_counts", "run_checks_now", "runbook_entries", "runbook_entry",
     "schema",

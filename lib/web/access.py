@@ -3,7 +3,7 @@
 Outside the demo, app.py calls gate() before the navigation runs: nobody sees a page until signed
 in (st.login, OpenID Connect) with a role from the configuration (lib.auth); page_header() asks
 again (actor()), so no page can forget. In the demo a role picker in the sidebar says who is acting
-(default oncall, lib.auth.DEMO_DEFAULT_ROLE). Support sees PHI masked (lib.phi) through masked(),
+(default oncall, lib.roles.DEMO_DEFAULT_ROLE). Support sees PHI masked (lib.phi) through masked(),
 which every read of lib.web applies, and in every CSV (lib.audit.csv_bytes); lookups, unmasks and
 exports go to lib.audit.
 """
@@ -30,10 +30,10 @@ def _keep_role() -> None:
 
 
 def role_picker() -> Any:
-    """The reader as lib.fixes.Actor (gate() in app.py resolved it: the signed-in person's role, or
+    """The reader as lib.roles.Actor (gate() in app.py resolved it: the signed-in person's role, or
     in the demo the role picked in the sidebar), said in a caption. The runner itself refuses an
     apply by the wrong role: this only says who is asking."""
-    from lib.fixes import APPLY_ROLES
+    from lib.roles import APPLY_ROLES
 
     who = actor()
     st.caption(f"Acting as **{plain(who.who)}** with the role **{plain(who.role)}**"
@@ -67,7 +67,7 @@ def _signin_page(message: str, *, login: bool, logout: bool) -> None:
 
 
 def current_actor() -> Any:
-    """The reader as lib.fixes.Actor(who, role), or None (outside the demo: not signed in, signed in
+    """The reader as lib.roles.Actor(who, role), or None (outside the demo: not signed in, signed in
     longer ago than SESSION_MAX_AGE_HOURS, or signed in without a role). The role is resolved from
     the current [roles] on every call. A malformed role configuration ends the page with its sentence.
     (Whether the session was signed out is an ops-database lookup: gate() makes it on every run.)"""
@@ -75,7 +75,9 @@ def current_actor() -> Any:
 
     settings = get_settings()
     if settings.demo:
-        return auth.demo_actor(st.session_state.get(ROLE_STATE))
+        from lib.roles import demo_actor
+
+        return demo_actor(st.session_state.get(ROLE_STATE))
     claims = st.user.to_dict()
     if auth.session_refusal(claims, settings.session_max_age_hours) is not None:
         return None
@@ -87,8 +89,7 @@ def current_actor() -> Any:
 
 
 def demo_role_picker() -> None:
-    from lib.auth import DEMO_DEFAULT_ROLE
-    from lib.fixes import ROLES
+    from lib.roles import DEMO_DEFAULT_ROLE, ROLES
 
     role = st.session_state.setdefault(ROLE_STATE, DEMO_DEFAULT_ROLE)
     st.sidebar.selectbox(
@@ -184,6 +185,13 @@ def masked(obj: Any, uid: str | None = None) -> Any:
     from lib import phi
 
     return phi.for_role(obj, actor().role, uid=uid, unmasked=st.session_state.get(UNMASK_STATE))
+
+
+def may_apply() -> bool:
+    """Whether the reader's role may apply fixes (lib.roles.APPLY_ROLES; the runner checks it again)."""
+    from lib.roles import APPLY_ROLES
+
+    return actor().role in APPLY_ROLES
 
 
 def masks_phi() -> bool:

@@ -89,7 +89,8 @@ def run_checks_now(stores: Stores, key: str) -> Any:
     """The "Run checks now" button (oncall and admin; support sees it disabled): runs every check
     afresh, or joins the run under way, with its progress in a status box, then forgets the cached
     reads built on the previous run. Returns the new run or None."""
-    from lib.checks.latest import RUN_ROLES, service
+    from lib.checks.latest import service
+    from lib.roles import RUN_ROLES
 
     who = actor()
     allowed = who.role in RUN_ROLES

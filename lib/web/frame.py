@@ -112,9 +112,9 @@ def _demo_where(settings: Settings) -> list[str]:
     """Where the demo stores listen now (demo.json); [] outside the demo."""
     if not settings.demo:
         return []
-    from lib.demo.services import DemoServices
+    from lib.services import EmbeddedServices
 
-    services = DemoServices(settings)
+    services = EmbeddedServices(settings)
     uris = services.state.raw.get("postgres", {}).get("uris", {})
     return [str(services.auth_host()), str(services.firestore_host()), str(uris.get("core")), str(uris.get("supabase"))]
 
@@ -138,9 +138,9 @@ def _open_stores(key: str, _settings: Settings) -> Stores:
     so that get_stores() starts and fills the demo (exceptions are not cached)."""
     if _settings.demo:
         from lib.demo import read_manifest
-        from lib.demo.services import DemoServices
+        from lib.services import EmbeddedServices
 
-        running = DemoServices(_settings).running()
+        running = EmbeddedServices(_settings).running()
         if not all(running.values()) or read_manifest(_settings) is None:
             raise DemoNotRunning("The demo stores are not running.")
     return open_stores(_settings)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from lib.checks.ids import BY_ID, SEVERITY_RANK
 from lib.config import Settings
 from lib.errors import OpsError
 from lib.stores import Stores
@@ -23,9 +24,6 @@ from lib.web.actions import fix_apply
 from lib.web.frame import STORE_LABELS, get_settings, get_stores, plain, redact, show_error
 from lib.web.reads import ping
 
-SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}  # TODO(merge): lib.checks.ids.SEVERITY_RANK
-REPORT_PAGES = {"constraints": "constraints", "duplicates": "duplicates", "orphans": "duplicates",  # TODO(merge):
-                "tokens": "tokens", "sync": "checks"}  # lib.checks.ids.AREA_PAGE
 DEMO_BANNER = (
     "**Demo** — nothing is configured, so these are the dashboard's own demo stores holding "
     "generated HealBridge data with planted defects. No real patient is shown."
@@ -178,7 +176,7 @@ def check_results_frame(run: Any, sample_keys: int = 3) -> pd.DataFrame:
         )
     df = pd.DataFrame(rows, columns=["check", "severity", "count", "sample", "error"])
     df["count"] = df["count"].astype("Int64")
-    df["_sev"] = df["severity"].map(SEVERITY_ORDER).fillna(9)
+    df["_sev"] = df["severity"].map(SEVERITY_RANK).fillna(9)
     df = df.sort_values(["_sev", "count", "check"], ascending=[True, False, True], na_position="last", kind="stable")
     return df.drop(columns="_sev").reset_index(drop=True)
 
@@ -186,10 +184,9 @@ def check_results_frame(run: Any, sample_keys: int = 3) -> pd.DataFrame:
 # ---------------------------------------------------------------------- fixes
 def report_link(check_or_key: str) -> str:
     """The relative URL of the report page of a check id (or of a constraint key: Constraints)."""
-    from lib.checks.ids import BY_ID
+    from lib import reports
 
-    info = BY_ID.get(check_or_key)
-    return REPORT_PAGES.get(info.area, "checks") if info else "constraints"
+    return reports.report_link(check_or_key) if check_or_key in BY_ID else "constraints"
 
 
 def fixes_frame(status: list[Any]) -> pd.DataFrame:
