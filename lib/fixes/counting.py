@@ -1,0 +1,121 @@
+"""Counting inside the fix's transaction: `_Probe` counts checks (their SQL files, or the catalog
+analysis of lib.checks.constraints) and runs post and `each` queries on the fix's own connection,
+so "after" sees the uncommitted change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, cast
+
+from sqlalchemy import Connection, text
+
+from lib.checks.registry import REGISTRY
+from lib.fixes.files import Fix, Term
+from lib.fixes.results import Violation
+from lib.sqlfiles import load
+from lib.stores import Stores
+from lib.stores.postgres import PgStore
+
+
+class _TxStore:
+    """A PgStore look-alike for read_catalog: its read() yields the fix's own connection."""
+
+    def __init__(self, name: str, conn: Connection) -> None:
+        self.name = name
+        self._conn = conn
+
+    @contextmanager
+    def read(self, timeout_ms: int | None = None) -> Iterator[Connection]:
+        yield self._conn
+
+
+class _Probe:
+    """Counts checks on one store through one connection (the fix's transaction, or a read-only
+    one for the status); the catalog analysis is read once until `forget()`."""
+
+    def __init__(self, store: str, conn: Connection, stores: Stores) -> None:
+        self.store, self.conn, self.stores = store, conn, stores
+        self._keys: dict[str, list[str]] = {}
+        self._constraints: dict[str, list[str]] | None = None
+
+    def forget(self) -> None:
+        self._keys.clear()
+        self._constraints = None
+
+    def keys(self, check_id: str) -> list[str] | None:
+        """The check's keys on this store; None when it is not a check this store can count."""
+        c = REGISTRY[check_id]
+        if c.kind == "constraints":
+            if self._constraints is None:
+                from lib.checks.constraints import analyse, load_expected, read_catalog
+
+                expected = load_expected()
+                tx = cast(PgStore, _TxStore(self.store, self.conn))
+                self._constraints = analyse(read_catalog(tx, expected.schemas(self.store)), expected).findings
+            return self._constraints.get(check_id, [])
+        if c.kind != "sql" or c.store != self.store:
+            return None
+        if check_id not in self._keys:
+            assert c.sql is not None
+            params = c.params(self.stores.settings) if c.params else {}
+            self._keys[check_id] = sorted(str(r[0]) for r in self.conn.execute(text(load(c.sql).text), params))
+        return self._keys[check_id]
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [dict(r._mapping) for r in self.conn.execute(text(sql), dict(params))]
+
+
+def _count(probes: list[_Probe], term: Term) -> int:
+    total = 0
+    for p in probes:
+        keys = p.keys(term.check)
+        if keys is not None:
+            total += term.count(keys)
+    return total
+
+
+def _counts(probes: list[_Probe], check_ids: list[str]) -> dict[str, int]:
+    return {cid: _count(probes, Term(cid)) for cid in check_ids}
+
+
+def _post_keys(fix: Fix, probes: list[_Probe], params: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for s in fix.posts:
+        for p in probes:
+            keys = [str(next(iter(r.values()))) for r in p.rows(s.sql, params[p.store])]
+            out.setdefault(f"post: {s.title}", []).extend(keys)
+    return out
+
+
+def _listed(fix: Fix, probe: _Probe, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """For an `each` fix: the objects its listing query finds on this store, keyed as the checks key them."""
+    from lib.checks.constraints import table_label
+
+    out: list[dict[str, Any]] = []
+    for s in fix.sections:
+        if s.kind == "each":
+            for row in probe.rows(s.sql, params):
+                row["key"] = f"{probe.store}.{table_label(row['schema_name'], row['table_name'])}.{row['name']}"
+                out.append(row)
+    return out
+
+
+def _violations(fix: Fix, probe: _Probe, params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Violation]]:
+    """For an `each` fix: the objects it lists, and those with rows standing in the way."""
+    listed = _listed(fix, probe, params)
+    found: list[Violation] = []
+    for row in listed:
+        keys = sorted(str(r[0]) for r in _raw(probe.conn, row["violations_sql"]).fetchall())
+        if keys:
+            found.append(Violation(row["key"], str(row.get("definition") or ""), len(keys), keys[:20]))
+    return listed, found
+
+
+def _raw(conn: Connection, sql: str) -> Any:
+    """Run a statement the reviewed file's own query generated, on the transaction's connection,
+    without client-side parameter parsing (it has no parameters)."""
+    driver: Any = conn.connection.driver_connection
+    cur = driver.cursor()
+    cur.execute(sql.encode())
+    return cur

@@ -1,0 +1,88 @@
+"""The fixes' status (the Fixes page and `python -m lib fix list`): whether each fix is needed now
+and what blocks it, computed as plan and apply do but in one read-only transaction per store.
+(Not `status.py`: the package exports the function `status`, which a submodule of that name would
+shadow.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lib.errors import OpsError, safe_message
+from lib.fixes.counting import _Probe, _violations
+from lib.fixes.files import FIX_STORES, Fix, list_fixes
+from lib.fixes.results import _Stop
+from lib.fixes.runner import _pg
+from lib.stores import Stores
+
+
+@dataclass
+class FixStatus:
+    fix: Fix
+    needed: bool | None  # None when its store could not be read
+    counts: dict[str, int]  # the resolves checks' counts on its store(s)
+    blocked: dict[str, int]  # what blocks it now: check id (or constraint key) → count
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fix": self.fix.id,
+            "title": self.fix.title,
+            "store": ", ".join(self.fix.stores),
+            "needed": self.needed,
+            "counts": self.counts,
+            "blocked_by": self.blocked,
+            "reviewed": self.fix.is_reviewed,
+            "checksum": self.fix.checksum,
+            "risk": self.fix.risk,
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+def status(stores: Stores, directory: Path | str | None = None) -> list[FixStatus]:
+    """Every fix: whether it is needed now and what blocks it, computed as plan and apply do (the
+    same counts and post queries) but in one read-only transaction per store."""
+    fixes = list_fixes(directory)
+    from lib.checks.constraints import load_expected
+
+    expected = load_expected()
+    secrets = stores.settings.secret_values()
+    out: dict[str, FixStatus] = {}
+    for name in FIX_STORES:
+        mine = [f for f in fixes if name in f.stores]
+        if not mine:
+            continue
+        try:
+            store = _pg(stores, name)
+            with store.read() as conn:
+                probe = _Probe(name, conn, stores)
+                params = {"run_id": None, "schemas": expected.schemas(name)}
+                for f in mine:
+                    st = out.setdefault(f.id, FixStatus(f, False, {}, {}))
+                    opts = {o: None for o in f.options}
+                    for cid in f.resolves:
+                        keys = probe.keys(cid)
+                        if keys is not None:
+                            st.counts[cid] = st.counts.get(cid, 0) + len(keys)
+                    for cid in f.blocked_by:
+                        n = len(probe.keys(cid) or [])
+                        if n:
+                            st.blocked[cid] = st.blocked.get(cid, 0) + n
+                    need = sum(t.count(probe.keys(t.check) or []) for t in f.verify)
+                    need += sum(len(probe.rows(s.sql, {**params, **opts})) for s in f.posts)
+                    if any(s.kind == "each" for s in f.sections):
+                        listed, bad = _violations(f, probe, {**params, **opts})
+                        need += len(listed)
+                        st.blocked.update({v.key: v.count for v in bad})
+                    st.needed = bool(st.needed) or need > 0
+        except _Stop as stop:
+            for f in mine:
+                out[f.id] = FixStatus(f, None, {}, {}, error=stop.error)
+        except OpsError as exc:
+            for f in mine:
+                out[f.id] = FixStatus(f, None, {}, {}, error=str(exc))
+        except Exception as exc:  # noqa: BLE001
+            for f in mine:
+                out[f.id] = FixStatus(f, None, {}, {}, error=safe_message(exc, secrets))
+    return [out[f.id] for f in fixes if f.id in out]
