@@ -1,4 +1,7 @@
 """The weekly data-quality review, over the check history in the ops database (lib.history).
+It stays one module: the run pairs, the comparison, the acknowledgements that mark it, its summary
+and the demo's generated history are the one model of the Review page, built on the same Change and
+RunInfo records, each section short.
 
 - Two runs compared check by check: ``new`` (none before, some now), ``resolved`` (some before,
   none now), ``worse`` / ``better`` (fewer or more than before), ``same``, ``ok`` (none either

@@ -1,5 +1,7 @@
 """The benchmark's data set: up to 1,000,000 patients in the embedded stores, with 1 % of each kind
-of drift planted at known places and the exact count every check must report.
+of drift planted at known places and the exact count every check must report. It stays one module:
+the plant table (PLANTS), the id formulas, the expected counts and the fill that plants them must
+agree line for line (and with sql/bench/fill_*.sql); one file is the one place to change a plant.
 
 Patient i (1..n) lives in every store: a core user and patient, five documents in core and in
 Supabase (same ids) with their files in storage, a chunk, a medication, an appointment with its

@@ -1,5 +1,7 @@
 """The benchmark's measurements (issue 9), each against the stores of a bench build (lib.bench.data)
-in NON-demo mode, each returning a JSON-able dict:
+in NON-demo mode, each returning a JSON-able dict. It stays one module because it is also the
+entry point of the child processes that do the timed work (`python -m lib.bench.measure WORKER`),
+so each measurement sits beside the worker it runs in a child. The measurements:
 
 - `measure_checks`: `python -m lib check --json` in a child process (wall time, peak RSS of that
   child from os.wait4), twice; every count compared with the build's exact expected counts.

@@ -1,6 +1,8 @@
 """The cross-store checks, set-based: each store's keys are read once per run into a Snapshot
 (Firebase Auth listed once, 1,000 a page; Firestore streamed; PostgreSQL by COPY), then compared in
-bulk. Never a query per patient.
+bulk. Never a query per patient. It stays one module: the snapshot's parts, the Arrow helpers and
+the checks share one columnar data layout (part names, UidCodes, 16-byte id columns) that each check
+reads in a few lines; split apart, every check would reach across files for the layout it reads.
 
 Memory model (issue 9): the snapshot is columnar. Identities are Arrow tables of strings (a few bytes
 a value, no Python object per value); document ids, prescription URLs and other big key sets are

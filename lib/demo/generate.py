@@ -1,4 +1,6 @@
-"""Generated HealBridge data with known defects.
+"""Generated HealBridge data with known defects. It stays one module: the generator is one walk
+over one seeded random stream (`_Builder.rng`) whose order of draws is the data; splitting it
+would scatter the plants of one patient and tie the rows to the order in which files call it.
 
 `build(n, seed, clean, anchor)` returns every row of every store plus the manifest of planted
 defects: for each check id, how many findings the checks must report and their keys. The data is a
