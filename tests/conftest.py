@@ -2,7 +2,8 @@
 Firestore emulator) for the whole session, in a data folder of its own, stopped at the end.
 
 Tests that need a particular data set ask `demo_data(n, seed, clean)`; it rebuilds the stores only
-when what is loaded differs (or a test marked them dirty after writing to them).
+when what is loaded differs (or a test marked them dirty after writing to them). Tests that write ask
+`fresh` (freshly generated stores, marked dirty afterwards); `normal` is a plain patient of the demo.
 """
 
 from __future__ import annotations
@@ -120,3 +121,43 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
     return files
+
+
+@pytest.fixture
+def fresh(demo: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Freshly generated demo stores (the default size); marked dirty afterwards: the tests write."""
+    demo.dirty = True
+    manifest = demo.ensure()
+    stores = demo.stores()
+    try:
+        yield stores, manifest
+    finally:
+        stores.dispose()
+        demo.dirty = True
+
+
+@pytest.fixture
+def normal(demo: Any, stores: Any) -> dict[str, Any]:
+    """A patient consistent in every store, with an email and a phone that no other user shares,
+    and with at least one document, appointment and connection."""
+    from tests.support import _rows, _uid_of_key
+
+    demo.ensure()
+    planted = {_uid_of_key(k) for v in demo.manifest["planted"].values() for k in v["keys"]}
+    rows = _rows(stores.core, """
+        SELECT u.id::text AS user_id, p.id::text AS patient_id, u.firebase_uid AS uid, u.email, u.phone, p.full_name
+        FROM users u JOIN patients p ON p.user_id = u.id
+        WHERE u.role = 'PATIENT' AND u.email LIKE '%@example.com' AND u.phone LIKE '+1%'
+          AND (SELECT count(*) FROM users o WHERE lower(btrim(o.email)) = lower(btrim(u.email))) = 1
+          AND EXISTS (SELECT 1 FROM documents d WHERE d.patient_id = p.id)
+          AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = u.id)
+        ORDER BY u.firebase_uid""")
+    fb = {u["uid"] for u in stores.firebase.iter_users()}
+    sb_conn = {r["u"] for r in _rows(stores.supabase, "SELECT patient_firebase_uid AS u FROM public.patient_doctor_connections")}
+    for r in rows:
+        if r["uid"] not in planted and r["uid"] in fb and r["uid"] in sb_conn:
+            sb = _rows(stores.supabase, "SELECT id::text AS id FROM auth.users WHERE raw_user_meta_data ->> 'firebase_uid' = :u",
+                       u=r["uid"])
+            if len(sb) == 1:
+                return r | {"supabase_id": sb[0]["id"]}
+    raise AssertionError("the demo has no plain patient")

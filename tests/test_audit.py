@@ -1,17 +1,21 @@
-"""The access audit log on the real ops database (embedded PostgreSQL): append-only (UPDATE, DELETE and
-TRUNCATE refused by its triggers), every fix plan and apply recorded next to the runner's own fix_audit,
-the runner refusing support, unmask audited and refused without a reason, the log admin's alone."""
+"""The access audit log (lib.audit) on the real ops database (embedded PostgreSQL): append-only (UPDATE,
+DELETE and TRUNCATE refused by its triggers), every fix plan and apply recorded next to the runner's
+own fix_audit, the runner refusing support, unmask audited and refused without a reason, the log
+admin's alone, and the CSV export checking the role, masking and audited."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lib import audit, fixes
+from lib import audit, fixes, roles
 from lib.roles import Actor, Forbidden
 
 ADMIN = Actor("ada@hospital.example", "admin")
@@ -63,3 +67,20 @@ def test_unmask_is_audited_and_needs_a_reason_and_the_log_is_admins(stores: Any)
             audit.log(stores, Actor("x", role))
     with pytest.raises(audit.AuditError):
         audit.log(stores, ADMIN, action="drop table")
+
+
+def test_csv_export_checks_the_role_masks_and_is_audited(stores: Any) -> None:
+    df = pd.DataFrame({"firebase_uid": ["u1"], "email": ["jane.doe@example.com"], "phone": ["+14158672345"]})
+    admin = Actor("ada", "admin")
+    before = len(audit.log(stores, admin, action="export", limit=10_000))
+    body = audit.export_csv(stores, Actor("sam", "support"), df, "x.csv").decode()
+    assert "jane.doe@example.com" not in body and "j•••@example.com" in body and "•••• 2345" in body
+    assert "jane.doe@example.com" in audit.export_csv(stores, Actor("olga", "oncall"), df, "x.csv").decode()
+    assert "jane.doe@example.com" in audit.export_csv(stores, Actor("sam", "support"), df, "x.csv", uid="u1",
+                                                      unmasked="u1").decode()
+    with pytest.raises(roles.Forbidden):
+        audit.export_csv(stores, Actor("mallory", "guest"), df, "x.csv")
+    exports = audit.log(stores, admin, action="export", limit=10_000)
+    assert len(exports) == before + 3
+    assert re.search(r'"masked": true', exports.iloc[2]["detail"]) and exports.iloc[2]["who"] == "sam"
+    assert io.StringIO(body).read().count("\n") == 2

@@ -8,18 +8,14 @@ a second apply changes nothing and says so, and every attempt is in the audit lo
 refuses and names the blocking check; deleted rows are in their archive table, unchanged. At the end
 every constraint, duplicate and orphan finding of core and Supabase that has a fix is 0, except the
 duplicate users. Plus: the reviewed checksums, the lock timeout, the advisory lock, verification and
-confirmation failures, the audit log being unavailable, the command line and the Fixes page.
-"""
+confirmation failures, the audit log being unavailable. The command line is in
+test_cli_fix.py, the Fixes page in tests/pages/test_fixes.py."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -27,31 +23,25 @@ from typing import Any
 
 import psycopg
 import pytest
-import streamlit as st
 from psycopg import sql
 from sqlalchemy.engine import make_url
-from streamlit.testing.v1 import AppTest
 
 from lib import fixes, reports
 from lib.checks.ids import BY_ID, CHECK_IDS, CHECKS
-from lib.checks.runner import run_checks
 from lib.errors import NotFound, OpsError
 from lib.roles import Actor
 from lib.sqlfiles import SqlFile, parse_header
+from tests.support import CHECKS_MD_FIXES, check_keys
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 ONCALL = Actor("pytest", "oncall")
 SUPPORT = Actor("pytest", "support")
-CHECKS_MD_FIXES = {
-    "deactivate_expired_tokens", "rotate_duplicate_tokens", "deactivate_duplicate_connections", "token_constraints",
-    "active_connection_index", "remap_appointment_patient_ids", "archive_orphan_rows", "validate_constraints",
-    "appointments_patient_fk", "patient_foreign_keys", "close_duplicate_conversations", "open_conversation_index",
-    "retry_failed_sync_jobs", "dedupe_medications", "remove_orphan_rag_chunks", "rag_chunks_fk",
-}
+
+
 # The findings no fix of checks.md resolves: duplicate users need a person; the advisor lints,
 # the cross-store orphans and the storage checks have no fix.
 NEEDS_A_PERSON = {"dup.core_users_email", "dup.core_users_phone", "dup.supabase_users_firebase_uid"}
+
+
 # What each fix that deletes rows archives: (store, table, the check whose keys are the rows).
 ARCHIVES = {
     "archive_orphan_rows": [("core", "documents", "orphan.documents_patient"),
@@ -62,6 +52,8 @@ ARCHIVES = {
     "dedupe_medications": [("core", "medications", "dup.medications")],
     "remove_orphan_rag_chunks": [("supabase", "rag_chunks", "orphan.rag_chunks_document")],
 }
+
+
 ARCHIVE_COLUMNS = ("archived_at", "fix_id", "fix_run_id")
 FIXED_AT_THE_END = {
     c.id for c in CHECKS
@@ -70,7 +62,6 @@ FIXED_AT_THE_END = {
 } - NEEDS_A_PERSON | {"token.expired_active", "sync.jobs_failed"}
 
 
-# ---------------------------------------------------------------------------------- helpers
 def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -105,12 +96,6 @@ def fingerprint(stores: Any) -> dict[str, Any]:
                 "ORDER BY pg_get_indexdef(i.indexrelid)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(%s)", (schemas,)).fetchone()
     return out
-
-
-def check_keys(stores: Any) -> dict[str, list[str]]:
-    run = run_checks(stores)
-    assert all(r.error is None for r in run.results), [(r.id, r.error) for r in run.results if r.error]
-    return {r.id: r.keys for r in run.results}
 
 
 def copy_fix(tmp_path: Path, fix_id: str, *, extra: str = "", transform: Callable[[str], str] | None = None,
@@ -166,20 +151,6 @@ def live_rows(stores: Any, store: str, table: str, ids: list[str]) -> dict[str, 
     return {r[0]: r[1] for r in rows}
 
 
-@pytest.fixture
-def fresh(demo: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Freshly generated demo stores (the default size); marked dirty afterwards: the tests write."""
-    demo.dirty = True
-    manifest = demo.ensure()
-    stores = demo.stores()
-    try:
-        yield stores, manifest
-    finally:
-        stores.dispose()
-        demo.dirty = True
-
-
-# ---------------------------------------------------------------------------------- the files
 def test_the_check_fix_links_agree() -> None:
     """The link is written twice on purpose, each side checked against the other: a check entry's
     `fix=` (the one fix the pages offer for the whole check) must be a fix whose `resolves:` names the
@@ -243,7 +214,6 @@ def test_a_malformed_or_unknown_fix_is_one_sentence(tmp_path: Path) -> None:
         fixes.load_fix("deactivate_expired_tokens", folder)
 
 
-# ---------------------------------------------------------------------------------- the sequence
 def test_every_fix_in_order_on_the_demo(fresh: tuple[Any, dict[str, Any]], tmp_path: Path) -> None:
     stores, manifest = fresh
     planted = manifest["planted"]
@@ -392,7 +362,6 @@ def test_every_fix_in_order_on_the_demo(fresh: tuple[Any, dict[str, Any]], tmp_p
     assert all(f in applied for f in fixes.SEQUENCE)
 
 
-# ---------------------------------------------------------------------------------- failure modes
 def test_lock_timeout_rolls_everything_back(fresh: tuple[Any, dict[str, Any]]) -> None:
     stores, manifest = fresh
     fp = fingerprint(stores)
@@ -506,137 +475,3 @@ def test_validate_constraints_names_each_violated_check_and_key(fresh: tuple[Any
     status = next(s for s in fixes.status(stores) if s.fix.id == "validate_constraints")
     assert status.blocked["supabase.documents.documents_status_check"] == 1
     assert fingerprint(stores) == fp
-
-
-# ---------------------------------------------------------------------------------- the command
-def _cli(*args: str, role: str | None = None) -> tuple[int, Any, str]:
-    env = dict(os.environ)
-    if role:
-        env["HEALBRIDGE_ROLE"] = role
-    p = subprocess.run([sys.executable, "-m", "lib", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                       timeout=300)
-    doc = json.loads(p.stdout) if "--json" in args and p.stdout.strip() else p.stdout
-    return p.returncode, doc, p.stderr
-
-
-def test_command_line_fix_list_plan_apply(fresh: tuple[Any, dict[str, Any]]) -> None:
-    _, manifest = fresh
-    n = manifest["planted"]["token.expired_active"]["count"]
-    code, doc, _ = _cli("fix", "list", "--json")
-    assert code == 0
-    listed = {f["fix"]: f for f in doc["fixes"]}
-    assert set(listed) == CHECKS_MD_FIXES
-    assert listed["token_constraints"]["blocked_by"] == {"dup.access_tokens": manifest["planted"]["dup.access_tokens"]["count"]}
-    assert listed["deactivate_expired_tokens"]["needed"] is True
-    assert listed["deactivate_expired_tokens"]["store"] == "supabase"
-
-    code, doc, _ = _cli("fix", "plan", "token_constraints", "--json")
-    assert code == 3 and doc["refused"].startswith("blocked: dup.access_tokens = ") and doc["applied"] is False
-
-    code, doc, _ = _cli("fix", "plan", "deactivate_expired_tokens", "--json")
-    assert code == 0
-    assert {k: doc[k] for k in ("fix", "store", "action", "applied", "rows", "before", "after", "refused")} == {
-        "fix": "deactivate_expired_tokens", "store": "supabase", "action": "plan", "applied": False, "rows": n,
-        "before": {"token.expired_active": n}, "after": {"token.expired_active": 0}, "refused": None}
-    assert doc["checksum"] == fixes.read_reviewed()["deactivate_expired_tokens"]
-
-    code, doc, _ = _cli("fix", "apply", "deactivate_expired_tokens", "--reason", "x", "--yes", "--json", role="support")
-    assert code == 3 and doc["refused"] == "role"
-    code, _, err = _cli("fix", "apply", "deactivate_expired_tokens", "--reason", "x")
-    assert code == 2 and err.strip() == "error: Applying changes a store: run `fix plan` first, then add --yes to confirm."
-    code, doc, _ = _cli("fix", "apply", "deactivate_expired_tokens", "--reason", "seed 000", "--yes", "--json")
-    assert code == 0 and doc["applied"] is True and doc["rows"] == n and doc["after"] == {"token.expired_active": 0}
-    code, doc, _ = _cli("fix", "apply", "deactivate_expired_tokens", "--reason", "again", "--yes", "--json")
-    assert code == 0 and doc["applied"] is False and doc["outcome"] == "nothing to do" and doc["rows"] == 0
-    code, _, err = _cli("fix", "plan", "nope")
-    assert code == 4 and err.startswith("error: There is no fix 'nope'") and "Traceback" not in err
-    code, out, _ = _cli("fix", "plan", "dedupe_medications")
-    assert code == 0 and "plan dedupe_medications on core: planned" in out
-
-
-# ---------------------------------------------------------------------------------- the page
-@pytest.fixture
-def clean_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def _page(fix_id: str, role: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("pages/fixes.py")
-    at.query_params["fix"] = fix_id
-    if role:
-        at.session_state["healbridge.role"] = role
-    return at.run(timeout=120)
-
-
-def _texts(elements: Any) -> list[str]:
-    return [str(e.value) for e in elements]
-
-
-def test_fixes_page_plan_apply_and_roles(fresh: tuple[Any, dict[str, Any]], clean_caches: None) -> None:
-    stores, manifest = fresh
-    fid = "deactivate_expired_tokens"
-    planted = manifest["planted"]["token.expired_active"]
-    n = planted["count"]
-
-    at = _page(fid, role="support")  # the demo's default role is oncall (lib.roles.DEMO_DEFAULT_ROLE)
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.title[0].value == "Fixes"
-    assert at.selectbox(key="fixes.choice").value == fid
-    assert at.sidebar.selectbox[0].value == "support"
-    assert at.button(key="fixes.apply").disabled  # support: the button is off, and the runner refuses anyway
-    overview = at.dataframe[0].value
-    row = overview[overview["fix"] == f"fixes?fix={fid}"].iloc[0]
-    assert row["needed"] == "yes" and row["counts"] == f"token.expired_active = {n}"
-    blocked = overview[overview["fix"] == "fixes?fix=token_constraints"].iloc[0]
-    assert blocked["blocked by"].startswith("dup.access_tokens = ") and blocked["report"] == "duplicates"
-
-    # plan: the rows it would touch and the counts
-    at.button(key="fixes.plan").click().run()
-    assert any(f"Plan of {fid}: planned ({n} rows" in t for t in _texts(at.info))
-    frames = [d.value for d in at.dataframe]
-    sample = next(f for f in frames if "key" in f.columns)
-    assert sorted(sample["key"]) == planted["keys"]
-    counts = next(f for f in frames if list(f.columns) == ["check", "before", "after"])
-    assert counts.set_index("check").loc["token.expired_active"].tolist() == [n, 0]
-
-    # the runner, not the button, refuses support: open the dialog anyway
-    at.session_state["fixes.dialog"] = fid
-    at.run()
-    at.text_input(key="fixes.confirm_id").input(fid)
-    at.text_input(key="fixes.confirm_rows").input(str(n))
-    at.text_area(key="fixes.reason").input("trying as support")
-    at.button(key="fixes.confirm").click().run()
-    assert any(f"Apply of {fid}: refused: role" in t for t in _texts(at.error)), _texts(at.error)
-    assert len(check_keys(stores)["token.expired_active"]) == n
-
-    # oncall: the dialog wants the fix id and the row count typed back, and a reason
-    at.sidebar.selectbox[0].select("oncall").run()
-    assert not at.button(key="fixes.apply").disabled
-    at.button(key="fixes.plan").click().run()
-    at.button(key="fixes.apply").click().run()
-    at.text_input(key="fixes.confirm_id").input("deactivate_expired")
-    at.text_input(key="fixes.confirm_rows").input(str(n))
-    at.text_area(key="fixes.reason").input("seed 000 clean-up")
-    at.button(key="fixes.confirm").click().run()
-    assert f"Type {fid} exactly to confirm." in _texts(at.error)
-    at.text_input(key="fixes.confirm_id").input(fid)
-    at.text_input(key="fixes.confirm_rows").input(str(n + 5))
-    at.button(key="fixes.confirm").click().run()
-    assert f"The plan touched {n} rows, not {n + 5}." in _texts(at.error)
-    assert len(check_keys(stores)["token.expired_active"]) == n
-    at.text_input(key="fixes.confirm_rows").input(str(n))
-    at.button(key="fixes.confirm").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert any(f"Apply of {fid}: applied ({n} rows" in t for t in _texts(at.success)), _texts(at.success)
-    assert check_keys(stores)["token.expired_active"] == []
-    audit = at.dataframe[-1].value
-    top = audit.iloc[0]
-    assert (top["fix"], top["action"], top["outcome"], top["rows"], top["role"], top["who"], top["reason"]) == (
-        fid, "apply", "applied", n, "oncall", "demo reader", "seed 000 clean-up")
-    assert "refused: role" in set(audit["outcome"]) and "planned" in set(audit["outcome"])
-    assert any("Nothing to do now" in t for t in _texts(at.success))

@@ -1,6 +1,6 @@
-"""The weekly review and the monitoring pages' plain-Python helpers (lib.review, lib.reports) on a
-real ops database: comparisons, acknowledgements (validated, kept, never hiding a finding), the
-summaries, the weekly trend, and the demo's generated history derived from its manifest."""
+"""The weekly review (lib.review) on a real ops database: comparisons, acknowledgements (validated, kept,
+never hiding a finding), the summaries, the weekly trend, the run picker, and the demo's generated
+history derived from its manifest."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql as psql
 from sqlalchemy.engine import make_url
 
-from lib import history, reports, review
+from lib import history, review
 from lib.checks.ids import BY_ID, CHECK_IDS, CHECKS
 from lib.checks.runner import CheckResult, CheckRun
 from lib.errors import NotFound
@@ -58,7 +58,6 @@ def _run(when: datetime, counts: dict[str, int | None], keys: dict[str, list[str
     return CheckRun(started_at=when, finished_at=when + timedelta(seconds=2), stores=stores, results=results)
 
 
-# ---------------------------------------------------------------------- comparing two runs
 @pytest.mark.parametrize(
     ("before", "after", "status"),
     [(0, 0, "ok"), (0, 3, "new"), (3, 0, "resolved"), (2, 5, "worse"), (5, 2, "better"), (4, 4, "same"),
@@ -119,7 +118,6 @@ def test_default_pair_is_the_latest_run_and_the_one_a_week_before(ops: Any) -> N
     assert [r.id for r in review.run_list(ops)][0] == latest
 
 
-# ---------------------------------------------------------------------- acknowledgements
 def test_acknowledgements_are_validated_kept_and_never_deleted(ops: Any) -> None:
     now = datetime.now(UTC)
     ack = review.acknowledge(ops, "dup.medications", "  retried sync; cleaned next sprint ", date.today() + timedelta(days=3),
@@ -217,7 +215,6 @@ def test_weekly_trend_takes_the_last_run_of_each_week(ops: Any) -> None:
     assert set(trend["area"]) == {BY_ID[c].area for c in CHECK_IDS}
 
 
-# ---------------------------------------------------------------------- the demo's generated history
 def test_demo_writes_generated_weekly_history_derived_from_its_manifest(demo: Any, stores: Any) -> None:
     manifest = demo.ensure()
     anchor = datetime.fromisoformat(manifest["anchor"])
@@ -258,34 +255,6 @@ def test_demo_writes_generated_weekly_history_derived_from_its_manifest(demo: An
     clean = review.generated_runs({**manifest, "clean": True,
                                    "planted": {c: {"count": 0, "keys": []} for c in CHECK_IDS}})
     assert {r.count for run in clean for r in run.results} == {0}
-
-
-# ---------------------------------------------------------------------- the pages' helpers
-def test_links_and_statuses_of_the_monitoring_pages() -> None:
-    assert reports.fix_link("validate_constraints") == "fixes?fix=validate_constraints"
-    assert reports.fix_link(None) is None
-    assert reports.patient_link("dup.core_users_email", "0b1c") == "patient?q=0b1c"
-    assert reports.patient_link("sync.field_drift", "uid9|email|core=a@x|supabase=b@x") == "patient?q=uid9"
-    assert reports.patient_link("orphan.storage_objects", "uid7/file 1.pdf") == "patient?q=uid7"
-    assert reports.patient_link("sync.profile_missing", "a+b@c") == "patient?q=a%2Bb%40c"
-    assert reports.patient_link("constraint.missing", "core.documents.fk_documents_patient") is None
-    assert reports.constraint_fix("constraint.not_valid", "core.medications.medications_patient_id_fkey") == \
-        "validate_constraints"
-    assert reports.constraint_fix("constraint.unexpected", "core.conversations.conversations_pageConnectionId_psid_key") \
-        == "open_conversation_index"
-    assert reports.constraint_fix("advisor.duplicate_index", "core.sync_jobs.x") is None
-    assert reports.report_link("orphan.storage_objects") == "duplicates"
-
-    run = _run(datetime.now(UTC), {"dup.medications": 2, "token.expiring_soon": 1, "sync.jobs_failed": None})
-    assert reports.status_of(r for r in run.results if r.id == "token.expiring_soon") == "info"
-    assert reports.status_of(r for r in run.results if r.id.startswith("sync.")) == "unknown"
-    assert reports.overall_status(run) == "warn"
-    areas = {a.area: a for a in reports.areas(run, {"dup.medications": 5})}
-    assert (areas["duplicates"].findings, areas["duplicates"].change, areas["duplicates"].status) == (2, -3, "warn")
-    assert areas["sync"].unknown == 1 and areas["constraints"].status == "ok"
-    failing = reports.failing_frame(run, {"dup.medications": 5})
-    assert list(failing["check"]) == ["dup.medications", "token.expiring_soon", "sync.jobs_failed"]
-    assert failing["change"].iloc[0] == -3 and failing["fix"].iloc[0] == "fixes?fix=dedupe_medications"
 
 
 def test_the_run_picker_offers_the_latest_runs_and_one_a_day(ops: Any) -> None:
