@@ -120,7 +120,7 @@ def _loaders(name: str) -> list[str]:
     if name == "ops/schema":
         where.append("lib/stores/ops.py (the schema, created once per process)")
     if name.startswith("fixes/"):
-        where.append("lib/fixes.py (list_fixes: every file of sql/fixes)")
+        where.append("lib/fixes/ (list_fixes: every file of sql/fixes)")
     return where
 
 
