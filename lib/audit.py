@@ -29,7 +29,8 @@ from lib.stores.ops import run
 if TYPE_CHECKING:
     from lib.stores import Stores
 
-ACTIONS = ("signin", "signout", "lookup", "unmask", "export", "fix.plan", "fix.apply", "audit.view")
+ACTIONS = ("signin", "signout", "lookup", "unmask", "export", "fix.plan", "fix.apply", "audit.view", "alert.test",
+           "maintenance.start", "maintenance.end")
 COLUMNS = ["id", "at", "who", "role", "action", "target", "reason", "detail"]
 MAX_ROWS = 10_000
 MAX_REASON = 2_000  # the longest reason kept (audit_log here, fix_audit in lib.fixes)

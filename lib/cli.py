@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
                         "adds the core-Supabase checks)")
     c.add_argument("--json", action="store_true")
 
+    w = sub.add_parser("watch", help="run the checks on their schedule, save every run, alert on state changes")
+    w.add_argument("--once", action="store_true", help="run one interval, then exit (cron); exit status as check")
+    w.add_argument("--interval", type=float, metavar="S", help="seconds between whole runs (default WATCH_INTERVAL_S)")
+    w.add_argument("--json", action="store_true")
+
     pt = sub.add_parser("patient", help="find a patient in every store (UID, email, phone, id or name)")
     pt.add_argument("query", nargs="+", help="Firebase UID, email, phone, core user / patient id, or name fragment")
     pt.add_argument("--json", action="store_true")
@@ -174,6 +179,40 @@ def cmd_check(args: argparse.Namespace) -> int:
     if code == 2 and failed:  # the why, as one sentence on standard error (the details are on standard output)
         print(f"error: {len(failed)} check(s) could not run ({failed[0].id}: {' '.join((failed[0].error or 'no count').split())}).",
               file=sys.stderr)
+    return code
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from lib.watch import config as watch_config
+    from lib.watch import service
+
+    if args.interval is not None and not 1 <= args.interval <= 86_400:
+        raise OpsError("--interval must be between 1 and 86,400 seconds.")
+    settings = load_settings()
+    cfg = watch_config.load(settings, args.interval)
+    if not args.once:
+        return service.main(args.interval)
+    from lib.stores import open_stores
+    from lib.watch import run_once
+
+    stores = open_stores(settings)
+    lease = service.Lease(stores)
+    try:
+        if not lease.wait(min(cfg.interval_s, 60.0)):
+            raise OpsError("Another watcher holds the lease on the ops database; this interval is its work.")
+        doc, code = run_once(stores, config=cfg)
+    finally:
+        lease.release()
+        stores.dispose()
+    if args.json:
+        _print_json(doc)
+    else:
+        print(f"run #{doc['run_id']} at {doc['generated_at']}: {len(doc['changes'])} change(s)")
+        for c in doc["changes"]:
+            print(f"  {c['check']}: {c['change']} {c['before']} → {c['after']}"
+                  f"{' (' + c['silenced'] + ')' if c.get('silenced') else ''}")
+        for d in doc["deliveries"]:
+            print(f"  {d['channel']}: {'delivered' if d['ok'] else 'FAILED: ' + str(d['error'])}")
     return code
 
 
@@ -323,7 +362,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return result.exit_code()
 
 
-COMMANDS = {"demo": cmd_demo, "status": cmd_status, "check": cmd_check, "patient": cmd_patient, "fix": cmd_fix, "bench": bench_cli.cmd_bench}
+COMMANDS = {"demo": cmd_demo, "status": cmd_status, "check": cmd_check, "watch": cmd_watch, "patient": cmd_patient, "fix": cmd_fix, "bench": bench_cli.cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

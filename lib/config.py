@@ -37,6 +37,50 @@ STORE_SETTINGS = (
 _HOST_PORT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
 
 
+_HOSTNAME = re.compile(r"^(localhost|[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+|\[[0-9a-fA-F:]+\])$")
+
+
+def split_urls(value: str) -> list[str]:
+    """The URLs of a comma-separated ALERT_URLS* value."""
+    return [u.strip() for u in value.split(",") if u.strip()]
+
+
+def is_host_name(host: str | None) -> bool:
+    """A host name or address (shown), not a token that a URL scheme puts in the host's place."""
+    return bool(host) and bool(_HOSTNAME.match(host or ""))
+
+
+def invalid_alert_url(value: str) -> int | None:
+    """The 1-based position of the first URL of an ALERT_URLS* value that apprise cannot use
+    (unknown scheme, malformed), or None when all are usable."""
+    import logging
+
+    import apprise
+
+    logging.getLogger("apprise").setLevel(logging.CRITICAL + 1)  # apprise would log the URL
+    for n, url in enumerate(split_urls(value), 1):
+        if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+            return n
+    return None
+
+
+def alert_url_secrets(value: str) -> list[str]:
+    """What of each URL of an ALERT_URLS* value must never be shown: the URL, its user, password,
+    path segments, query values, and its host where that is a token (slack://, pagerduty://)."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    out: list[str] = []
+    for url in split_urls(value):
+        out.append(url)
+        parts = urlsplit(url)
+        for piece in (parts.username, parts.password, None if is_host_name(parts.hostname) else parts.hostname):
+            if piece and len(piece) >= 3:
+                out += [piece, unquote(piece)]
+        out += [seg for seg in parts.path.split("/") if len(seg) >= 3]
+        out += [v for _, v in parse_qsl(parts.query) if len(v) >= 3]
+    return sorted(set(out), key=len, reverse=True)
+
+
 def secrets_file() -> Path:
     return Path(os.environ.get(SECRETS_FILE_ENV, PROJECT_ROOT / ".streamlit" / "secrets.toml"))
 
@@ -120,6 +164,28 @@ class Settings(BaseSettings):
     # how long a sign-in lasts (Streamlit's cookie lives 30 days): older sessions must sign in again
     session_max_age_hours: float = Field(default=12.0, gt=0, le=720)
 
+    # alerts (lib.alerts): apprise URLs, comma-separated; they carry tokens, so they are secrets
+    alert_urls: SecretStr | None = None
+    alert_urls_error: SecretStr | None = None
+    alert_urls_warn: SecretStr | None = None
+    alert_urls_info: SecretStr | None = None
+    alert_urls_digest: SecretStr | None = None
+    alert_base_url: str | None = None
+    # names this deployment in PagerDuty dedup keys (one incident per check and deployment)
+    alert_deployment: str = "healbridge"
+    # "worse" when the count reaches this multiple of the count last alerted
+    alert_worse_factor: float = Field(default=2.0, gt=1, le=1000)
+    # retries of a failed delivery: base * 2^attempts seconds, at most the max
+    alert_retry_base_s: float = Field(default=30.0, ge=0, le=86_400)
+    alert_retry_max_s: float = Field(default=3600.0, ge=0, le=7 * 86_400)
+    # the weekly digest's day (ALERT_URLS_DIGEST)
+    alert_digest_day: str = "monday"
+    # the watcher (lib.watch): the default cadence, its config file (cadences, thresholds), pruning
+    watch_interval_s: float = Field(default=300.0, ge=1, le=86_400)
+    watch_config: Path | None = None
+    watch_keep_all_days: int = Field(default=30, ge=1, le=36_500)
+    watch_keep_daily_days: int = Field(default=365, ge=1, le=36_500)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -182,6 +248,35 @@ class Settings(BaseSettings):
             raise ValueError("must be a two-letter region code such as US")
         return v.strip().upper()
 
+    @field_validator("alert_urls", "alert_urls_error", "alert_urls_warn", "alert_urls_info", "alert_urls_digest")
+    @classmethod
+    def _check_alert_urls(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        bad = invalid_alert_url(v.get_secret_value())
+        if bad is not None:
+            raise ValueError(f"holds an address apprise cannot use (unknown scheme or malformed: the URL at position {bad})")
+        return v
+
+    @field_validator("alert_base_url")
+    @classmethod
+    def _check_base_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be the dashboard's http:// or https:// address")
+        return v
+
+    @field_validator("alert_digest_day")
+    @classmethod
+    def _check_day(cls, v: str) -> str:
+        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        v = v.strip().lower()
+        if v not in days:
+            raise ValueError("must be a day of the week such as monday")
+        return v
+
     # ------------------------------------------------------------------ derived
     @cached_property
     def demo(self) -> bool:
@@ -202,6 +297,10 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every configured secret, so that tests and log filters can look for leaks."""
         out = []
+        for name in ("alert_urls", "alert_urls_error", "alert_urls_warn", "alert_urls_info", "alert_urls_digest"):
+            val = getattr(self, name)
+            if val is not None:
+                out.extend(alert_url_secrets(val.get_secret_value()))
         for name in ("core_database_url", "supabase_db_url", "supabase_service_role_key", "ops_database_url"):
             val = getattr(self, name)
             if val is not None:

@@ -15,22 +15,29 @@ from lib.errors import safe_message
 from lib.stores.ops import run as ops_run
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from lib.checks.runner import CheckRun
     from lib.stores import Stores
 
 
-def save_run(stores: Stores, run: CheckRun, *, source: str = "cli", generated: bool = False) -> int:
-    """Save `run` and its results in one transaction; returns its id. Raises when it cannot."""
-    with stores.ops.transaction() as conn:
-        run_id = ops_run(conn, "insert_run", {
-            "started_at": run.started_at, "finished_at": run.finished_at, "source": source,
-            "generated": generated, "demo": stores.demo, "stores": json.dumps(run.stores, default=str),
-        }).scalar_one()
-        ops_run(conn, "insert_result", [
-            {"run_id": run_id, "check_id": r.id, "severity": r.severity, "count": r.count,
-             "sample": json.dumps(r.sample), "duration_ms": r.duration_ms, "error": r.error}
-            for r in run.results
-        ])
+def save_run(stores: Stores, run: CheckRun, *, source: str = "cli", generated: bool = False,
+             conn: Connection | None = None) -> int:
+    """Save `run` and its results in one transaction; returns its id. Raises when it cannot. With
+    `conn` (an open ops connection), inside the caller's transaction: the watcher writes the run,
+    its alert decisions and its outbox at once."""
+    if conn is None:
+        with stores.ops.transaction() as own:
+            return save_run(stores, run, source=source, generated=generated, conn=own)
+    run_id = ops_run(conn, "insert_run", {
+        "started_at": run.started_at, "finished_at": run.finished_at, "source": source,
+        "generated": generated, "demo": stores.demo, "stores": json.dumps(run.stores, default=str),
+    }).scalar_one()
+    ops_run(conn, "insert_result", [
+        {"run_id": run_id, "check_id": r.id, "severity": r.severity, "count": r.count,
+         "sample": json.dumps(r.sample), "duration_ms": r.duration_ms, "error": r.error}
+        for r in run.results
+    ])
     return int(run_id)
 
 

@@ -121,3 +121,91 @@ CREATE OR REPLACE TRIGGER session_revocations_no_update_delete BEFORE UPDATE OR 
     FOR EACH ROW EXECUTE FUNCTION session_revocations_append_only();
 CREATE OR REPLACE TRIGGER session_revocations_no_truncate BEFORE TRUNCATE ON session_revocations
     FOR EACH STATEMENT EXECUTE FUNCTION session_revocations_append_only();
+-- The watcher's alerts (lib.alerts, lib.watch). alert_state: what the watcher last saw of each
+-- check ('check:<id>') and store ('store:<name>'): its count, since when it is open, the count last
+-- alerted (0: the open was never alerted), how many runs in a row a store was down and whether that
+-- was alerted. One row per subject, updated in the transaction that saves the run.
+CREATE TABLE IF NOT EXISTS alert_state (
+    subject        text PRIMARY KEY,
+    count          integer NOT NULL DEFAULT 0,
+    opened_at      timestamptz,
+    notified_count integer NOT NULL DEFAULT 0,
+    down_runs      integer NOT NULL DEFAULT 0,
+    down_since     timestamptz,
+    alerted        boolean NOT NULL DEFAULT false,
+    run_id         bigint,
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+-- The outbox: one message for one channel, written in the transaction that saves the run and its
+-- decisions, delivered after commit. channel is scheme://host only; channel_key a digest of the
+-- URL (the URL itself carries tokens and is never stored: the sender finds it in the configuration).
+-- status: pending (to send; next_attempt_at), sent, logged (no channel configured: the dashboard's
+-- own alert log), orphaned (its channel is no longer configured). Never deleted by the pruning.
+CREATE TABLE IF NOT EXISTS alert_outbox (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    run_id          bigint,
+    kind            text NOT NULL,
+    channel         text NOT NULL,
+    channel_key     text NOT NULL,
+    severity        text NOT NULL,
+    title           text NOT NULL,
+    body            text NOT NULL,
+    notify_type     text NOT NULL DEFAULT 'info',
+    dedup_key       text,
+    checks          jsonb NOT NULL DEFAULT '[]'::jsonb,
+    changes         jsonb NOT NULL DEFAULT '[]'::jsonb,
+    status          text NOT NULL DEFAULT 'pending',
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    sent_at         timestamptz,
+    last_error      text
+);
+CREATE INDEX IF NOT EXISTS alert_outbox_pending_idx ON alert_outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS alert_outbox_created_idx ON alert_outbox (created_at);
+-- Every delivery attempt of an outbox message: channel (scheme://host), when, ok or the error
+-- (redacted). APPEND-ONLY like audit_log.
+CREATE TABLE IF NOT EXISTS alert_attempts (
+    id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    outbox_id bigint NOT NULL REFERENCES alert_outbox (id),
+    at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    channel   text NOT NULL,
+    ok        boolean NOT NULL,
+    error     text
+);
+CREATE INDEX IF NOT EXISTS alert_attempts_outbox_idx ON alert_attempts (outbox_id, id);
+CREATE OR REPLACE FUNCTION alert_attempts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = 'alert_attempts is append-only: ' || TG_OP || ' is refused';
+END;
+$$;
+CREATE OR REPLACE TRIGGER alert_attempts_no_update_delete BEFORE UPDATE OR DELETE ON alert_attempts
+    FOR EACH ROW EXECUTE FUNCTION alert_attempts_append_only();
+CREATE OR REPLACE TRIGGER alert_attempts_no_truncate BEFORE TRUNCATE ON alert_attempts
+    FOR EACH STATEMENT EXECUTE FUNCTION alert_attempts_append_only();
+-- Maintenance windows: while one is active (starts_at <= now < ends_at, not ended) no alert is
+-- sent (the changes are still recorded). Never deleted: ending one early sets ended_at.
+CREATE TABLE IF NOT EXISTS maintenance_windows (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    starts_at  timestamptz NOT NULL,
+    ends_at    timestamptz NOT NULL CHECK (ends_at > starts_at),
+    reason     text NOT NULL CHECK (btrim(reason) <> ''),
+    created_by text NOT NULL DEFAULT '',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    ended_at   timestamptz,
+    ended_by   text
+);
+-- The watcher's heartbeat: one row per watcher name, written each time it works.
+CREATE TABLE IF NOT EXISTS watch_heartbeat (
+    watcher     text PRIMARY KEY,
+    host        text NOT NULL,
+    pid         integer NOT NULL,
+    started_at  timestamptz NOT NULL,
+    last_run_at timestamptz,
+    last_run_id bigint,
+    next_run_at timestamptz,
+    interval_s  real NOT NULL,
+    last_prune_at  timestamptz,
+    last_digest_on date
+);
