@@ -14,6 +14,7 @@ PAGES = {
         st.Page("pages/duplicates.py", title="Duplicates & orphans", icon=":material/content_copy:", url_path="duplicates"),
         st.Page("pages/tokens.py", title="Tokens", icon=":material/key:", url_path="tokens"),
         st.Page("pages/constraints.py", title="Constraints", icon=":material/rule:", url_path="constraints"),
+        st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
     ],
     "Investigate": [
         st.Page("pages/patient.py", title="Patient", icon=":material/person_search:", url_path="patient"),

@@ -18,6 +18,7 @@ def health() -> None:
     run = web.check_run(stores)
     prev = web.previous_run(stores, run).value  # None: no earlier run, or the history cannot be read
     web.checked_caption(run)
+    web.watcher_status(stores)
     status = reports.overall_status(run)
     failing = reports.failing_frame(run, prev["counts"] if prev else None)
     found = int((failing["count"] > 0).sum())

@@ -7,9 +7,11 @@ and use `web.<name>`; each name lives in one module of this package:
 - `cache`: the one error convention of the reads (`Read`: `.value` or `.error`, shown by
   `.or_stop()` / `.or_show()`) and the cache registry (`cached(ttl=…, groups=…)`, `clear(group)`).
 - `reads`: every read of the pages (pings, row counts, the history, sync jobs, tokens, schema,
-  weekly review, patient lookup, fixes' status and audit, the access log), each returning a Read.
-- `actions`: the check run (the server's latest run, Run checks now) and the fixes' plan and apply.
-- `widgets`: the page header and the down notice, the colour language (badges, tiles, styled
+  weekly review, patient lookup, fixes' status and audit, the access log, the watcher's heartbeat
+  and its alerts), each returning a Read.
+- `actions`: the check run (the server's latest run, Run checks now), the fixes' plan and apply,
+  the alerts' test message and maintenance windows.
+- `widgets`: the page header (with the maintenance banner) and the down notice, the watcher's status, the colour language (badges, tiles, styled
   tables), downloads, link columns, the fix card, result and dialog, the runbook of a check.
 """
 
@@ -18,9 +20,12 @@ from lib.web.actions import (
     check_count,
     check_run,
     checked_caption,
+    end_maintenance,
     fix_plan,
     latest_run,
     run_checks_now,
+    send_test_alert,
+    start_maintenance,
 )
 from lib.web.cache import PING_TTL_S, REFRESH_SECONDS, Read, cached, clear
 from lib.web.frame import (
@@ -35,9 +40,15 @@ from lib.web.frame import (
     show_error,
 )
 from lib.web.reads import (
+    alert_attempts,
+    alert_channels,
+    alert_log,
     audit_log,
     fix_audit,
     fix_status,
+    maintenance_now,
+    maintenance_windows,
+    open_checks,
     patient_search,
     patient_view,
     ping,
@@ -50,6 +61,7 @@ from lib.web.reads import (
     sync_jobs,
     token_report,
     trends,
+    watch_heartbeat,
     weekly_trend,
 )
 from lib.web.widgets import (
@@ -58,6 +70,7 @@ from lib.web.widgets import (
     STATUS_COLORS,
     STATUS_ICONS,
     STATUS_WORDS,
+    alerts_flash,
     apply_dialog,
     check_results_frame,
     csv_download,
@@ -67,6 +80,7 @@ from lib.web.widgets import (
     hidden_if_empty,
     highlight_rows,
     link_column,
+    maintenance_banner,
     page_header,
     report_link,
     runbook_entries,
@@ -76,9 +90,13 @@ from lib.web.widgets import (
     styled,
     text_download,
     tile,
+    watcher_status,
 )
 
 __all__ = [
+    "alert_attempts", "alert_channels", "alert_log", "alerts_flash", "end_maintenance", "maintenance_banner",
+    "maintenance_now", "maintenance_windows", "open_checks", "send_test_alert", "start_maintenance",
+    "watch_heartbeat", "watcher_status",
     "CATEGORY_COLORS", "CHART_COLORS", "PING_TTL_S", "REFRESH_SECONDS", "STATUS_COLORS", "STATUS_ICONS",
     "STATUS_WORDS", "STORE_LABELS", "Read", "actor", "apply_dialog", "audit_log", "cached", "chart_text",
     "check_count", "check_results_frame", "check_run", "checked_caption", "clear", "csv_download", "down_notice",

@@ -149,3 +149,56 @@ def fix_apply(stores: Stores, actor: Any, fix_id: str, reason: str, expect_rows:
     forget_all()
     clear("fix")
     return masked(result)
+
+
+# ---------------------------------------------------------------------- alerts (lib.alerts: the role checked there, audited)
+ALERTS_FLASH = "healbridge.alerts.flash"  # what the last alert action did, shown once after the rerun
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state[ALERTS_FLASH] = (kind, text)
+    clear("alerts")
+    st.rerun()
+
+
+def send_test_alert(stores: Stores, actor: Any, channel_index: int) -> None:
+    """Send a test alert to one channel now (lib.alerts.send_test: oncall and admin, audited); the
+    outcome is shown after the rerun, a refusal (the role) or bad input at once, as one sentence."""
+    from lib import alerts
+
+    try:
+        got = alerts.send_test(stores, actor, channel_index)
+    except Exception as exc:  # noqa: BLE001 - the role (a forged click), no such channel, the ops database down
+        show_error(exc)
+        return
+    if got["ok"]:
+        _flash("success", f"Test alert delivered to {got['channel']}.")
+    else:
+        _flash("error", f"The test alert to {got['channel']} was not delivered ({redact(got['error'])}); "
+               "the watcher tries it again with backoff.")
+
+
+def start_maintenance(stores: Stores, actor: Any, reason: str, ends_at: datetime) -> None:
+    """Open a maintenance window now until `ends_at` (lib.alerts.start_maintenance: oncall and
+    admin, audited); a refusal or bad input is one sentence."""
+    from lib import alerts
+
+    try:
+        wid = alerts.start_maintenance(stores, actor, reason, ends_at)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
+        return
+    _flash("success", f"Maintenance window #{wid} started: no alert is sent until {ends_at:%Y-%m-%d %H:%M} UTC.")
+
+
+def end_maintenance(stores: Stores, actor: Any, window_id: int) -> None:
+    """End a maintenance window now (lib.alerts.end_maintenance: oncall and admin, audited)."""
+    from lib import alerts
+
+    try:
+        ended = alerts.end_maintenance(stores, actor, window_id)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
+        return
+    _flash("success" if ended else "info", f"Maintenance window #{window_id} "
+           + ("ended: alerts are sent again." if ended else "had already ended."))

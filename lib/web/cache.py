@@ -10,7 +10,9 @@
 
 Groups: "stores" (pings, row counts), "monitor" (what is built on the check run and the history;
 cleared by Run checks now), "fix" (every read built on the stores' data; cleared after an apply),
-"audit" (the fixes' audit log; cleared after a plan), "acks" (acknowledgements), "patient".
+"audit" (the fixes' audit log; cleared after a plan), "acks" (acknowledgements), "patient",
+"alerts" (the watcher's heartbeat, the alert log, open checks, maintenance windows, channels;
+cleared after a test alert or a maintenance window started or ended).
 st.cache_data appears nowhere else in lib.web (tests/test_web_cache_registry.py).
 """
 
@@ -31,7 +33,7 @@ U = TypeVar("U")
 
 PING_TTL_S = 5  # every page shows a store's state from this one ping: they agree within these seconds
 REFRESH_SECONDS = 60  # how old the latest run may get before the server starts the next one (lib.checks.latest)
-GROUPS = frozenset({"stores", "monitor", "fix", "audit", "acks", "patient"})
+GROUPS = frozenset({"stores", "monitor", "fix", "audit", "acks", "patient", "alerts"})
 
 _ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 

@@ -9,6 +9,7 @@ One colour language for every page: the worst finding of a check, an area or a r
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from lib.stores import Stores
 from lib.web.access import UNMASK_STATE, actor, demo_role_picker
 from lib.web.actions import fix_apply
 from lib.web.frame import STORE_LABELS, get_settings, get_stores, plain, redact, show_error
-from lib.web.reads import ping
+from lib.web.reads import maintenance_now, ping, watch_heartbeat
 
 DEMO_BANNER = (
     "**Demo** — nothing is configured, so these are the dashboard's own demo stores holding "
@@ -58,8 +59,19 @@ def page_header(title: str, caption: str | None = None) -> Settings:
         if manifest:
             text += f" ({manifest['patients']:,} generated patients.)"
         st.warning(text, icon=":material/science:")
-    down_notice(get_stores())
+    stores = get_stores()
+    maintenance_banner(stores)
+    down_notice(stores)
     return settings
+
+
+def maintenance_banner(stores: Stores) -> None:
+    """On every page while a maintenance window lasts (lib.web.reads.maintenance_now, cached a few
+    seconds; it goes away by itself at the window's end): until when, why, who started it."""
+    for w in maintenance_now(stores):
+        st.warning(f"**Maintenance window** until {w['ends_at']:%Y-%m-%d %H:%M} UTC: {plain(w['reason'])} "
+                   f"(started by {plain(w['created_by'])}). No alert is sent while it lasts.",
+                   icon=":material/construction:")
 
 
 def down_notice(stores: Stores) -> None:
@@ -70,6 +82,47 @@ def down_notice(stores: Stores) -> None:
     if down:
         st.warning("Unreachable now: " + "; ".join(down) + ". What needs it is shown as down or not run below; "
                    "the page recovers by itself once it answers.", icon=":material/cloud_off:")
+
+
+# ---------------------------------------------------------------------- the watcher and its alerts
+def watcher_status(stores: Stores) -> None:
+    """The watcher's heartbeat (lib.watch.heartbeat): its last scheduled run and the next one, or a
+    red "Watcher not running" (no run yet, or the last older than two intervals) and how to start it.
+    Coloured text, not a badge or an alert box: those are the checks' and the stores' colour language."""
+    from lib.alerts.decide import duration_text
+
+    read = watch_heartbeat(stores)
+    if not read.ok:
+        st.caption(f"The watcher's heartbeat cannot be read: {plain(read.error)}")
+        return
+    hb = read.value or {}
+    now = datetime.now(UTC)
+    start = ("Start it with `python -m lib watch`" + (" (`./run.sh` starts it beside the dashboard in the demo)"
+                                                       if get_settings().demo else "") + ".")
+    last, nxt, every = hb.get("last_run_at"), hb.get("next_run_at"), hb.get("interval_s")
+    if last is None:
+        st.markdown(f":red[:material/error: **Watcher not running**]: no scheduled run of the checks yet. {start}")
+        return
+    ago = duration_text((now - last).total_seconds())
+    run = f"run #{hb['last_run_id']}, " if hb.get("last_run_id") else ""
+    interval = duration_text(float(every)) if every else "?"
+    if not hb.get("running"):
+        st.markdown(f":red[:material/error: **Watcher not running**]: the last scheduled run was at "
+                    f"{last:%Y-%m-%d %H:%M:%S} UTC ({run}{ago} ago), more than two intervals of {interval}. {start}")
+        return
+    when = f"{nxt:%H:%M:%S} UTC" if nxt is not None else "—"
+    st.markdown(f":green[:material/schedule:] **Watcher running**: last scheduled run at {last:%H:%M:%S} UTC "
+                f"({run}{ago} ago), next at {when}, every {interval}.")
+
+
+def alerts_flash() -> None:
+    """What the last alert action did (lib.web.actions: a test alert, a maintenance window), once."""
+    from lib.web.actions import ALERTS_FLASH
+
+    got = st.session_state.pop(ALERTS_FLASH, None)
+    if got is not None:
+        kind, text = got
+        {"success": st.success, "error": st.error, "info": st.info}[kind](plain(text))
 
 
 # ---------------------------------------------------------------------- the colour language, tables, tiles

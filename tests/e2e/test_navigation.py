@@ -11,7 +11,7 @@ from tests.e2e.conftest import E2E, wait_ready
 
 
 @pytest.mark.parametrize(("path", "title"), [("", "Health"), ("health", "Health"), ("stores", "Stores"),
-                                             ("patient", "Patient")])
+                                             ("patient", "Patient"), ("alerts", "Alerts")])
 def test_a_page_opens_at_its_own_address(e2e: E2E, page: Any, path: str, title: str) -> None:
     page.goto(f"{e2e.url}/{path}")
     wait_ready(page)

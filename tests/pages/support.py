@@ -23,7 +23,8 @@ DUP_ORPHAN = [c for c in CHECK_IDS if c.startswith(("dup.", "orphan."))]
 CONSTRAINT_IDS = [c for c in CHECK_IDS if c.startswith(("constraint.", "advisor."))]
 STORES = ("core", "supabase", "firebase")
 PAGES = ["pages/health.py", "pages/stores.py", "pages/checks.py", "pages/duplicates.py", "pages/tokens.py",
-         "pages/constraints.py", "pages/patient.py", "pages/fixes.py", "pages/review.py", "pages/audit.py"]
+         "pages/constraints.py", "pages/patient.py", "pages/fixes.py", "pages/review.py", "pages/alerts.py",
+         "pages/audit.py"]  # the Audit page last: admin's only
 
 
 def _app(page: str | None = None) -> AppTest:
