@@ -51,7 +51,9 @@ if log is not None:
 st.subheader("Open checks")
 opened = web.open_checks(stores).or_show(None, lead="The open checks cannot be read: ")
 if opened is not None:
-    if opened.empty:
+    if opened.empty and not (web.watch_heartbeat(stores).value or {}).get("last_run_at"):
+        st.info("Nothing known yet: open checks are what the watcher's runs find.", icon=":material/info:")
+    elif opened.empty:
         st.success("Nothing is open: the watcher's last run found no check with a finding.",
                    icon=web.STATUS_ICONS["ok"])
     else:
