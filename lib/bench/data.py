@@ -268,6 +268,7 @@ def schema_findings() -> dict[str, int]:
 # the anchor, every check steady at its expected count but these, which were 0 until today
 # (the OCR backlog appeared today): pulse.count_anomaly counts them when they are far enough above.
 HISTORY_DAYS = 14
+HISTORY_SOURCE = "bench-history"
 HISTORY_NEW_TODAY = ("pulse.documents_unprocessed",)
 
 
@@ -687,8 +688,8 @@ def reanchor(info: BenchInfo, now: datetime | None = None) -> BenchInfo:
 
 
 def write_history(info: BenchInfo, anchor: datetime) -> None:
-    """The generated history in the ops database (HISTORY_DAYS daily runs before `anchor`), in
-    place of the generated runs there; the other runs stay."""
+    """The generated history in the ops database (HISTORY_DAYS daily runs before `anchor`, source
+    HISTORY_SOURCE), in place of the ones written before; every other run stays."""
     from lib.checks.ids import BY_ID
     from lib.stores.ops import engine_for
     from lib.stores.ops import run as ops_run
@@ -697,9 +698,9 @@ def write_history(info: BenchInfo, anchor: datetime) -> None:
     engine = engine_for(info.ops_url)  # creates the ops schema on first use
     try:
         with engine.begin() as conn:
-            ops_run(conn, "delete_generated_runs")
+            ops_run(conn, "delete_generated_runs_of", {"source": HISTORY_SOURCE})
             ops_run(conn, "insert_daily_history", {
-                "anchor": anchor, "days": HISTORY_DAYS, "source": "bench", "checks": list(base),
+                "anchor": anchor, "days": HISTORY_DAYS, "source": HISTORY_SOURCE, "checks": list(base),
                 "severities": [BY_ID[c].severity for c in base], "counts": list(base.values())})
     finally:
         engine.dispose()  # hold no connection to the benchmark's server
