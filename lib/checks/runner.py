@@ -173,8 +173,10 @@ def run_checks(
     # history checks last: they judge this run's counts against the saved history
     counted = {cid: r.count for cid, r in results.items() if r.count is not None}
     for c in checks:
-        if c.kind == "history":
-            results[c.id] = _run_history(stores, c, counted, started, keys_limit, secrets)
+        if c.kind == "history":  # as every check: none when a store it reads (judges) is down
+            missing = [down[p] for p in c.info.stores if p in down]
+            results[c.id] = (_failed(c, missing[0]) if missing
+                             else _run_history(stores, c, counted, started, keys_limit, secrets))
 
     run = CheckRun(
         started_at=started,
