@@ -158,6 +158,16 @@ class Settings(BaseSettings):
     firestore_page_timeout_s: float = Field(default=60.0, ge=0.001, le=3600)
     sync_jobs_stuck_minutes: int = Field(default=15, ge=1, le=100_000)
     token_expiring_hours: int = Field(default=24, ge=1, le=100_000)
+    # the sync pipeline's pulse (checks.md, "Pulse of the sync pipeline")
+    pulse_sync_lag_minutes: int = Field(default=10, ge=1, le=100_000)
+    pulse_documents_unprocessed_minutes: int = Field(default=30, ge=1, le=100_000)
+    # pulse.count_anomaly: a check counts when this run's count is above the median of its daily
+    # counts over the last WINDOW days by more than max(MIN_EXCESS, MAD_FACTOR x their median
+    # absolute deviation); not judged with fewer than MIN_DAYS of those days in the history
+    pulse_anomaly_window_days: int = Field(default=14, ge=1, le=366)
+    pulse_anomaly_min_days: int = Field(default=7, ge=1, le=366)
+    pulse_anomaly_min_excess: int = Field(default=10, ge=0, le=10_000_000)
+    pulse_anomaly_mad_factor: float = Field(default=3.0, ge=0, le=1000)
     # how old a Firebase listing the dashboard's periodic re-runs may reuse (0: list every time);
     # "Run checks now" and the command line always list afresh
     firebase_snapshot_max_age_s: int = Field(default=300, ge=0, le=86_400)

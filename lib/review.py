@@ -11,9 +11,10 @@ RunInfo records, each section short.
   an expiry date. They are kept in the ops database, never deleted (ending one records who and
   when), and they hide nothing: the comparison marks what they cover and the page lists them apart.
 - A summary of a comparison as CSV or Markdown.
-- The demo's generated history: a few weekly runs before "now", derived from the demo manifest
-  with plausible changes, saved with ``generated = true`` (``write_generated_history``, called by
-  ``lib.demo.run_demo`` after it fills the stores).
+- The demo's generated history: four weekly runs before "now" and one a day over the last two
+  weeks, derived from the demo manifest with plausible changes, saved with ``generated = true``
+  (``write_generated_history``, called by ``lib.demo.run_demo`` after it fills the stores); and
+  what pulse.count_anomaly finds against it (``expected_anomalies``, for the demo manifest).
 """
 
 from __future__ import annotations
@@ -424,26 +425,31 @@ def weekly_trend(stores: Stores, weeks: int = 8, now: datetime | None = None) ->
 
 
 # ------------------------------------------------------------------------------------ demo history
-# How each planted check moved over the generated weeks, from its entry's `demo_history` (the rest
-# stayed as they are now):
-# growing (fewer findings each week before), new (none until this week), shrinking (more before),
-# resolved (findings until this week, none now), noisy (a finding more or less each week).
+# How each planted check moved over the generated weeks and days, from its entry's `demo_history`
+# (the rest stayed as they are now):
+# growing (fewer findings each week before), new (none before today), shrinking (more before),
+# resolved (findings until today, none now), noisy (a finding more or less each run), spike (a
+# quarter of today's findings on every day before today).
 SCENARIOS: dict[str, str] = {c.id: c.demo_history for c in CHECKS if c.demo_history != "steady"}
+DAILY_DAYS = 13  # one generated run a day over the days before the anchor (with the weekly ones: 14)
 
 
-def _count(scenario: str, now: int, weeks_ago: int, k: int, rng: random.Random) -> int:
+def _count(scenario: str, now: int, days_ago: int, k: int, rng: random.Random) -> int:
+    """The count `days_ago` days before the anchor (every 7th day: the weekly runs' counts)."""
     if scenario == "resolved":  # findings every week until this one (a check that has some now stays)
-        return now if now else (k, 2 * k, 2 * k, k)[(weeks_ago - 1) % 4]
+        return now if now else (k, 2 * k, 2 * k, k)[(-(-days_ago // 7) - 1) % 4]
     if now == 0:
         return 0
     if scenario == "growing":
-        return max(0, now - -(-now * weeks_ago // 5))  # at least one fewer every week before
+        return max(0, now - -(-now * days_ago // 35))  # at least one fewer every week before
     if scenario == "new":
         return 0
     if scenario == "shrinking":
-        return now + -(-now * weeks_ago // 4)
-    if scenario == "noisy":
-        return max(0, now + rng.randint(-1, 1))
+        return now + -(-now * days_ago // 28)
+    if scenario == "noisy":  # noise never empties a check that has findings (that would be a change)
+        return max(1, now + rng.randint(-1, 1))
+    if scenario == "spike":
+        return now // 4
     return now
 
 
@@ -462,33 +468,39 @@ def _fake_key(template: str, rng: random.Random) -> str:
     return "".join(out)
 
 
-def generated_runs(manifest: Mapping[str, Any], weeks: int = 4) -> list[CheckRun]:
-    """`weeks` weekly runs before the manifest's anchor, oldest first, derived from what the demo
-    planted: each check follows its SCENARIOS entry (the keys of a week are a stable subset of the
-    planted keys, plus keys of rows gone since where there were more). A clean demo's history is clean."""
+def _anchor(manifest: Mapping[str, Any]) -> datetime:
+    anchor = datetime.fromisoformat(str(manifest["anchor"]))
+    return anchor.replace(tzinfo=UTC) if anchor.tzinfo is None else anchor
+
+
+def generated_runs(manifest: Mapping[str, Any], weeks: int = 4, days: int = DAILY_DAYS) -> list[CheckRun]:
+    """`weeks` weekly runs before the manifest's anchor and one a day over the `days` days before
+    it, oldest first, derived from what the demo planted: each check follows its SCENARIOS entry
+    (the keys of a run are a stable subset of the planted keys, plus keys of rows gone since where
+    there were more), each from a random stream of its own. A clean demo's history is clean."""
     from lib.checks.runner import CheckResult, CheckRun
 
-    anchor = datetime.fromisoformat(str(manifest["anchor"]))
-    if anchor.tzinfo is None:
-        anchor = anchor.replace(tzinfo=UTC)
-    rng = random.Random(f"history:{manifest.get('seed', 0)}:{manifest.get('patients', 0)}")
+    anchor = _anchor(manifest)
+    tag = f"history:{manifest.get('seed', 0)}:{manifest.get('patients', 0)}"
+    rng = random.Random(tag)  # durations and latencies
+    streams = {c.id: random.Random(f"{tag}:{c.id}") for c in CHECKS}  # one check's keys move no other's
     k = max(1, int(manifest.get("patients", 500)) // 500)
     planted = manifest["planted"]
     order: dict[str, list[str]] = {}
     for c in CHECKS:
         keys = list(planted.get(c.id, {}).get("keys", []))
-        rng.shuffle(keys)
+        streams[c.id].shuffle(keys)
         template = keys[0] if keys else "00000000-0000-4000-8000-000000000000"
-        extra = [_fake_key(template, rng) for _ in range(max(len(keys), 2 * k) + 2)]
+        extra = [_fake_key(template, streams[c.id]) for _ in range(max(len(keys), 2 * k) + 2)]
         order[c.id] = keys + extra
     runs = []
-    for weeks_ago in range(weeks, 0, -1):
-        started = anchor - timedelta(days=7 * weeks_ago)
+    for days_ago in sorted({7 * w for w in range(1, weeks + 1)} | set(range(1, days + 1)), reverse=True):
+        started = anchor - timedelta(days=days_ago)
         results = []
         for c in CHECKS:
             now_count = int(planted.get(c.id, {}).get("count", 0))
             scenario = "steady" if manifest.get("clean") else SCENARIOS.get(c.id, "steady")
-            count = 0 if manifest.get("clean") else _count(scenario, now_count, weeks_ago, k, rng)
+            count = 0 if manifest.get("clean") else _count(scenario, now_count, days_ago, k, streams[c.id])
             keys = sorted(order[c.id][:count])
             results.append(CheckResult(c.id, c.severity, count, keys, round(rng.uniform(2, 60), 1), fix=c.fix))
         stores_state = {n: {"ok": True, "latency_ms": round(rng.uniform(2, 30), 1), "error": None, "configured": True}
@@ -505,3 +517,26 @@ def write_generated_history(stores: Stores, manifest: Mapping[str, Any], weeks: 
     ensure_schema(stores)
     stores.ops.execute("delete_generated_runs")
     return [history.save_run(stores, run, source="demo", generated=True) for run in generated_runs(manifest, weeks)]
+
+
+def expected_anomalies(manifest: Mapping[str, Any]) -> list[str]:
+    """What pulse.count_anomaly finds in a run on the anchor's day (UTC) that counts what the demo
+    planted, against the generated history (`generated_runs`) and the default settings: the last
+    generated run of each day of the window is that day's count (lib.checks.pulse)."""
+    from lib.checks import pulse
+    from lib.config import Settings
+
+    settings = Settings.model_construct()  # the defaults, as the demo's other plants
+    days = set(pulse.window_days(_anchor(manifest), settings.pulse_anomaly_window_days))
+    last: dict[datetime, CheckRun] = {}
+    for run in generated_runs(manifest):
+        day = run.started_at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        if day in days and (day not in last or run.started_at >= last[day].started_at):
+            last[day] = run
+    daily: dict[str, list[int]] = {}
+    for day in sorted(last):
+        for r in last[day].results:
+            if r.count is not None:
+                daily.setdefault(r.id, []).append(r.count)
+    counts = {c.id: int(manifest["planted"][c.id]["count"]) for c in CHECKS if c.kind != "history"}
+    return pulse.judge(counts, daily, settings)

@@ -39,6 +39,8 @@ CORE_QUERIES = {
     "orphan.medications_document": "SELECT m.id::text FROM medications m LEFT JOIN documents d "
                                    "ON d.id = m.document_id WHERE m.document_id IS NOT NULL AND d.id IS NULL",
     "sync.jobs_failed": "SELECT id::text FROM sync_jobs WHERE status = 'failed'",
+    "pulse.sync_lag": "SELECT id::text FROM sync_jobs WHERE status = 'succeeded' "
+                      "AND updated_at > now() - interval '1 hour' AND updated_at > created_at + interval '10 minutes'",
     "dup.medications": "SELECT m.id::text FROM medications m WHERE m.document_id IS NOT NULL AND EXISTS ("
                        "SELECT 1 FROM medications o WHERE o.document_id = m.document_id "
                        "AND lower(o.name) = lower(m.name) AND o.strength IS NOT DISTINCT FROM m.strength "
@@ -62,6 +64,8 @@ SUPABASE_QUERIES = {
     "dup.access_tokens": "SELECT c.id::text FROM patient_doctor_connections c WHERE EXISTS (SELECT 1 FROM "
                          "patient_doctor_connections o WHERE o.access_token = c.access_token "
                          "AND (o.created_at, o.id) < (c.created_at, c.id))",
+    "pulse.documents_unprocessed": "SELECT id::text FROM documents WHERE status <> 'processed' "
+                                   "AND status <> 'failed' AND created_at + interval '30 minutes' < now()",
     "orphan.storage_objects": "SELECT name FROM storage.objects WHERE bucket_id = 'documents' AND name NOT IN ("
                               "SELECT split_part(split_part(file_url, '/documents/', 2), '?', 1) FROM documents "
                               "WHERE file_url IS NOT NULL)",

@@ -45,7 +45,7 @@ def test_refilling_the_demo_keeps_the_audit_tables(demo: Any) -> None:
         planned = fixes.plan(stores, "deactivate_expired_tokens", Actor(f"kept-{tag}", "support"))
         assert planned.audit_id is not None
         before = _ops_state(stores, event, planned.audit_id)
-        assert before["event"] is not None and before["attempt"] == 1 and before["generated"] == 4
+        assert before["event"] is not None and before["attempt"] == 1 and before["generated"] == 16
     finally:
         stores.dispose()
 

@@ -219,10 +219,10 @@ def test_demo_writes_generated_weekly_history_derived_from_its_manifest(demo: An
     manifest = demo.ensure()
     anchor = datetime.fromisoformat(manifest["anchor"])
     gen = [r for r in history.runs(stores, 500) if r["generated"]]
-    assert len(gen) == 4 and {r["source"] for r in gen} == {"demo"}
-    assert sorted(r["started_at"] for r in gen) == [anchor - timedelta(days=7 * w) for w in (4, 3, 2, 1)]
+    assert len(gen) == 16 and {r["source"] for r in gen} == {"demo"}
+    assert sorted(r["started_at"] for r in gen) == [anchor - timedelta(days=d) for d in (28, 21, 14, *range(13, 0, -1))]
 
-    weeks = sorted(gen, key=lambda r: r["started_at"])
+    weeks = sorted((r for r in gen if (anchor - r["started_at"]).days % 7 == 0), key=lambda r: r["started_at"])
     series: dict[str, list[int]] = {c: [] for c in CHECK_IDS}
     for r in weeks:
         results = {x["check_id"]: x for x in history.results(stores, r["id"])}

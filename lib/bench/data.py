@@ -51,6 +51,7 @@ MAX_PATIENTS = 5_000_000  # UIDs carry i in 8 digits; phone numbers are unique u
 VERSION = 1  # bump when a formula on the Python side changes (Firebase users and profiles)
 INFO_FILE = "bench.json"
 FRESH_FOR = timedelta(minutes=14)  # the fresh pending job (job_pending_fresh) is stuck after 15 minutes
+#                                   (the fresh document after 15, the lagged job leaves the hour after 57)
 AUTH_BATCH = 1000  # import_users takes 1,000 users a call
 PROFILE_BATCH = 500  # a Firestore batch writes 500 documents
 FIREBASE_THREADS = 4
@@ -79,8 +80,9 @@ PLANTS: dict[str, int] = {
     #                      upper-cased and padded, no Firestore phone: must not count
     "core_email_case": 15,  # core email upper-cased and padded: must not count
     "doc_only_sb": 16,  # document 1 processed in Supabase, absent from core: sync.document_missing_in_core
-    "doc_processing": 17,  # document 1 still processing, absent from core: must not count
-    "doc_uploaded": 18,  # document 1 only uploaded, absent from core: must not count
+    "doc_processing": 17,  # document 1 still processing, absent from core: must not count (there);
+    #                        weeks old: pulse.documents_unprocessed
+    "doc_uploaded": 18,  # document 1 only uploaded, absent from core: the same
     "doc_only_core": 19,  # document 1 absent from Supabase: sync.document_missing_in_supabase
     "rx_wrong_type": 20,  # the prescription PDF reached Supabase typed lab_report: sync.prescription_missing_in_supabase
     "rx_unsynced": 21,  # the prescription PDF never reached either store: sync.prescription_missing_in_supabase
@@ -123,6 +125,10 @@ PLANTS: dict[str, int] = {
     "tok_unused_inactive": 57,  # one more connection, no doctor, inactive, expired: token.unused_expired
     "tok_used_expired": 58,  # the connection expired, inactive, used by its doctor: must not count
     "tok_three_days": 59,  # the connection expires in 3 days: must not count
+    "job_lagged": 60,  # a job that succeeded 3 minutes ago, 25 minutes after its creation: pulse.sync_lag
+    "job_lag_near": 61,  # one that succeeded 9 minutes after its creation: must not count
+    "job_lag_old": 62,  # one that lagged 30 minutes but succeeded 2 hours ago: must not count
+    "doc_processing_fresh": 63,  # document 1 processing for 15 minutes: must not count (for 15 minutes)
 }
 BY_RESIDUE: dict[int, str] = {r: name for name, r in PLANTS.items()}
 assert len(BY_RESIDUE) == len(PLANTS) and 0 not in BY_RESIDUE and max(BY_RESIDUE) < 100
@@ -140,6 +146,9 @@ ALWAYS: dict[str, dict[str, int]] = {
     "sb_wrong_postgres_id": {"sync.supabase_user_unknown": 1},
     "doc_only_sb": {"sync.document_missing_in_core": 1},
     "doc_only_core": {"sync.document_missing_in_supabase": 1},
+    "doc_processing": {"pulse.documents_unprocessed": 1},  # weeks old, never processed
+    "doc_uploaded": {"pulse.documents_unprocessed": 1},
+    "job_lagged": {"pulse.sync_lag": 1},
     "rx_wrong_type": {"sync.prescription_missing_in_supabase": 1},
     "rx_unsynced": {"sync.prescription_missing_in_supabase": 1},
     "job_failed": {"sync.jobs_failed": 1},
@@ -257,6 +266,31 @@ def schema_findings() -> dict[str, int]:
     return {check: len(keys) for check, keys in SCHEMA_PLANTS.items()}
 
 
+# The generated history reanchor writes into the ops database: one run a day over the days before
+# the anchor, every check steady at its expected count but these, which were 0 until today
+# (the OCR backlog appeared today): pulse.count_anomaly counts them when they are far enough above.
+HISTORY_DAYS = 14
+HISTORY_SOURCE = "bench-history"
+HISTORY_NEW_TODAY = ("pulse.documents_unprocessed",)
+
+
+def history_baseline(expected: dict[str, int]) -> dict[str, int]:
+    """Each check's count in every run of the generated history."""
+    return {cid: 0 if cid in HISTORY_NEW_TODAY else n for cid, n in expected.items()}
+
+
+def history_findings(counts: Counter[str]) -> dict[str, int]:
+    """pulse.count_anomaly: how many checks the rule (lib.checks.pulse, default settings) finds
+    far above the generated history, in a run on the anchor's day."""
+    from lib.checks import pulse
+    from lib.checks.ids import CHECKS
+    from lib.config import Settings
+
+    now = {c.id: int(counts.get(c.id, 0)) for c in CHECKS if c.kind != "history"}
+    days = {cid: [n] * HISTORY_DAYS for cid, n in history_baseline(now).items()}
+    return {"pulse.count_anomaly": len(pulse.judge(now, days, Settings.model_construct()))}
+
+
 def expected_counts(patients: int, firebase_users: int) -> dict[str, int]:
     """The exact count of every check id for a data set of this shape (seed does not matter)."""
     from lib.checks.ids import CHECK_IDS
@@ -271,6 +305,7 @@ def expected_counts(patients: int, firebase_users: int) -> dict[str, int]:
         for check, k in _contributions(name, False).items():
             total[check] += k * (everywhere - inside)
     total.update(schema_findings())
+    total.update(history_findings(total))
     unknown = set(total) - set(CHECK_IDS)
     assert not unknown, f"expected counts for unknown checks: {sorted(unknown)}"
     return {cid: int(total.get(cid, 0)) for cid in CHECK_IDS}
@@ -311,6 +346,9 @@ SAMPLES: tuple[tuple[str, str, bool, Callable[[int, int, int], str]], ...] = (
     ("token.expired_active", "tok_expired", False, lambda s, n, i: hb_id(s, "conn", i)),
     ("token.expiring_soon", "tok_soon", False, lambda s, n, i: hb_id(s, "conn", i)),
     ("token.unused_expired", "tok_unused_inactive", False, lambda s, n, i: hb_id(s, "conn1", i)),
+    ("pulse.sync_lag", "job_lagged", False, lambda s, n, i: str(n + i)),
+    ("pulse.documents_unprocessed", "doc_processing", False, lambda s, n, i: hb_id(s, "doc", (i - 1) * 5 + 1)),
+    ("pulse.documents_unprocessed", "doc_uploaded", False, lambda s, n, i: hb_id(s, "doc", (i - 1) * 5 + 1)),
 )
 
 
@@ -636,16 +674,38 @@ def ensure_lookup_indexes(info: BenchInfo) -> None:
 
 
 def reanchor(info: BenchInfo, now: datetime | None = None) -> BenchInfo:
-    """Move the time-dependent plants (stuck and fresh jobs, tokens expiring around the anchor) by
-    the time since the anchor, so that the checks, which count against now(), find `expected`
-    again; saves the new anchor."""
+    """Move the time-dependent plants (stuck, fresh and lagged jobs, tokens expiring around the
+    anchor, the fresh unprocessed document) by the time since the anchor, so that the checks, which
+    count against now(), find `expected` again, and write the generated history before the new
+    anchor again (pulse.count_anomaly); saves the new anchor."""
     now = now or datetime.now(UTC).replace(microsecond=0)
     old = datetime.fromisoformat(info.anchor)
     _run(info.core_url, "bench/reanchor_core", {"n": info.patients, "anchor": old, "now": now})
     _run(info.supabase_url, "bench/reanchor_supabase", {"anchor": old, "now": now})
+    _run(info.supabase_url, "bench/reanchor_supabase_documents", {"anchor": old, "now": now})
+    write_history(info, now)
     info.anchor = now.isoformat()
     info.save()
     return info
+
+
+def write_history(info: BenchInfo, anchor: datetime) -> None:
+    """The generated history in the ops database (HISTORY_DAYS daily runs before `anchor`, source
+    HISTORY_SOURCE), in place of the ones written before; every other run stays."""
+    from lib.checks.ids import BY_ID
+    from lib.stores.ops import engine_for
+    from lib.stores.ops import run as ops_run
+
+    base = history_baseline(info.expected)
+    engine = engine_for(info.ops_url)  # creates the ops schema on first use
+    try:
+        with engine.begin() as conn:
+            ops_run(conn, "delete_generated_runs_of", {"source": HISTORY_SOURCE})
+            ops_run(conn, "insert_daily_history", {
+                "anchor": anchor, "days": HISTORY_DAYS, "source": HISTORY_SOURCE, "checks": list(base),
+                "severities": [BY_ID[c].severity for c in base], "counts": list(base.values())})
+    finally:
+        engine.dispose()  # hold no connection to the benchmark's server
 
 
 def build(

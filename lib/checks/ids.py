@@ -6,6 +6,11 @@ the pages link it to, its runbook section (docs/checks.md, a heading that is exa
 the demo's generated weekly history moves it. lib.checks.registry turns the entries into the
 runnable REGISTRY; nothing else lists check ids by hand.
 
+A check runs in one of four ways: one SQL file (`sql`), a function over the run's cross-store
+Snapshot (`snapshot`), the catalog analysis (`CONSTRAINTS`), or a function of lib.checks.pulse over
+this run's counts and the saved check history (`history`: computed after every other check of the
+run).
+
 Also here, once, the small tables every module shares: the store of each part (STORE_OF_PART), the
 report page of each area (AREA_PAGE) and the order of severities (SEVERITY_RANK).
 
@@ -25,11 +30,12 @@ STORE_OF_PART: dict[str, str] = {"core": "core", "supabase": "supabase", "fireba
                                  "firestore": "firebase"}
 # area -> the report page (url path stem under pages/) that shows its checks in detail
 AREA_PAGE: dict[str, str] = {"sync": "checks", "duplicates": "duplicates", "orphans": "duplicates",
-                             "tokens": "tokens", "constraints": "constraints"}
+                             "tokens": "tokens", "constraints": "constraints", "pulse": "checks"}
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warn": 1, "info": 2}
 RUNBOOK = "docs/checks.md"
-# how the demo's generated weekly history (lib.review) moves a check; "steady": as it is now
-HISTORIES = ("steady", "growing", "new", "shrinking", "resolved", "noisy")
+# how the demo's generated weekly history (lib.review) moves a check; "steady": as it is now;
+# "spike": steady at a quarter of today's count on every day before today
+HISTORIES = ("steady", "growing", "new", "shrinking", "resolved", "noisy", "spike")
 
 
 # ---------------------------------------------------------------------------------- how a check runs
@@ -59,12 +65,25 @@ class Constraints:
     kind = "constraints"
 
 
+@dataclass(frozen=True)
+class History:
+    """A check over this run's counts and the saved check history: the function `fn` of
+    lib.checks.pulse, called after every other check of the run has its result."""
+
+    fn: str
+    kind = "history"
+
+
 def sql(file: str, **binds: str) -> Sql:
     return Sql(file, tuple(binds.items()))
 
 
 def snapshot(fn: str, *parts: str) -> Snapshot:
     return Snapshot(fn, parts)
+
+
+def history(fn: str) -> History:
+    return History(fn)
 
 
 CONSTRAINTS = Constraints()
@@ -78,7 +97,7 @@ class CheckInfo:
     stores: tuple[str, ...]  # the parts it reads: core, supabase, firebase_auth, firestore
     title: str  # names the problem, as an on-call engineer reads it
     area: str  # a key of AREA_PAGE
-    runs: Sql | Snapshot | Constraints
+    runs: Sql | Snapshot | Constraints | History
     fix: str | None = None  # the fix (sql/fixes/<fix>.sql) the pages link it to; its header resolves it
     demo_history: str = "steady"  # one of HISTORIES
     unplanted: str | None = None  # why the demo and the bench data cannot plant a finding of it
@@ -105,7 +124,7 @@ class CheckInfo:
 
 
 C, S, FA, FS = "core", "supabase", "firebase_auth", "firestore"
-SYNC, DUP, ORPHAN, TOKEN, CONSTRAINT = "sync", "duplicates", "orphans", "tokens", "constraints"
+SYNC, DUP, ORPHAN, TOKEN, CONSTRAINT, PULSE = "sync", "duplicates", "orphans", "tokens", "constraints", "pulse"
 PAIR_UNIQUE = "the demo schema keeps the pair UNIQUE that prevents duplicate active connections"
 
 CHECKS: tuple[CheckInfo, ...] = (
@@ -191,6 +210,15 @@ CHECKS: tuple[CheckInfo, ...] = (
               CONSTRAINT, CONSTRAINTS),
     CheckInfo("advisor.no_primary_key", "warn", (C, S), "Tables without a primary key", CONSTRAINT, CONSTRAINTS),
     CheckInfo("advisor.duplicate_index", "info", (C, S), "Indexes with the same definition", CONSTRAINT, CONSTRAINTS),
+    # the sync pipeline's pulse
+    CheckInfo("pulse.sync_lag", "warn", (C,), "Sync jobs that succeeded late", PULSE,
+              sql("checks/pulse_sync_lag", minutes="pulse_sync_lag_minutes")),
+    CheckInfo("pulse.documents_unprocessed", "error", (S,), "Documents the OCR step never finished", PULSE,
+              sql("checks/pulse_documents_unprocessed", minutes="pulse_documents_unprocessed_minutes"),
+              demo_history="spike"),
+    # it judges the counts of the checks of every store (it reads the ops database's history itself)
+    CheckInfo("pulse.count_anomaly", "warn", (C, S, FA, FS), "Checks far above their own recent history", PULSE,
+              history("count_anomaly")),
 )
 
 CHECK_IDS: tuple[str, ...] = tuple(c.id for c in CHECKS)

@@ -5,7 +5,9 @@ defined): for every id, how it runs.
   store of the check's only part with its binds taken from the Settings;
 - `snapshot`: a cross-store check computed from the run's Snapshot (lib.checks.sync);
 - `constraints`: the catalog checks, read from each PostgreSQL store once per run
-  (lib.checks.constraints) against the expected-constraints data file.
+  (lib.checks.constraints) against the expected-constraints data file;
+- `history`: a function of lib.checks.pulse over this run's counts and the saved check history,
+  run after every other check of the run.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lib.checks import sync
-from lib.checks.ids import CHECKS, STORE_OF_PART, CheckInfo, Snapshot, Sql
+from lib.checks import pulse, sync
+from lib.checks.ids import CHECKS, STORE_OF_PART, CheckInfo, History, Snapshot, Sql
+from lib.checks.pulse import HistoryFn
 from lib.checks.sync import SnapshotFn
 from lib.config import Settings
 
@@ -23,12 +26,13 @@ from lib.config import Settings
 @dataclass(frozen=True)
 class Check:
     info: CheckInfo
-    kind: str  # sql | snapshot | constraints
+    kind: str  # sql | snapshot | constraints | history
     store: str | None = None  # sql: the store it runs on
     sql: str | None = None  # sql: file name under sql/
     params: Callable[[Settings], dict[str, Any]] | None = None
     parts: tuple[str, ...] = ()  # snapshot: the parts it reads
     fn: SnapshotFn | None = None
+    judge: HistoryFn | None = None  # history: lib.checks.pulse's function
 
     @property
     def id(self) -> str:
@@ -56,6 +60,11 @@ def _check(info: CheckInfo) -> Check:
         if not callable(fn) or unknown:
             raise RuntimeError(f"check {info.id}: lib.checks.sync has no function {runs.fn!r} or part {unknown}")
         return Check(info, "snapshot", parts=runs.parts, fn=fn)
+    if isinstance(runs, History):
+        judge = getattr(pulse, runs.fn, None)
+        if not callable(judge):
+            raise RuntimeError(f"check {info.id}: lib.checks.pulse has no function {runs.fn!r}")
+        return Check(info, "history", judge=judge)
     return Check(info, "constraints")
 
 

@@ -170,6 +170,14 @@ def run_checks(
                 results[c.id] = CheckResult(c.id, c.info.severity, got.count, got.keys,
                                             round(load_ms + (time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
 
+    # history checks last: they judge this run's counts against the saved history
+    counted = {cid: r.count for cid, r in results.items() if r.count is not None}
+    for c in checks:
+        if c.kind == "history":  # as every check: none when a store it reads (judges) is down
+            missing = [down[p] for p in c.info.stores if p in down]
+            results[c.id] = (_failed(c, missing[0]) if missing
+                             else _run_history(stores, c, counted, started, keys_limit, secrets))
+
     run = CheckRun(
         started_at=started,
         finished_at=datetime.now(UTC),
@@ -183,6 +191,20 @@ def run_checks(
 
 def _failed(c: Check, error: str) -> CheckResult:
     return CheckResult(c.id, c.info.severity, None, [], 0.0, error=error, fix=c.info.fix)
+
+
+def _run_history(stores: Stores, c: Check, counts: dict[str, int], started: datetime, keys_limit: int,
+                 secrets: list[str]) -> CheckResult:
+    """A history check over the counts of this run's other checks (never its own kind)."""
+    assert c.judge is not None
+    mine = {cid: n for cid, n in counts.items() if REGISTRY[cid].kind != "history"}
+    t0 = time.perf_counter()
+    try:
+        keys = c.judge(stores, mine, started)
+    except Exception as exc:  # noqa: BLE001 - the ops database is down or its history unreadable
+        return _failed(c, f"ops: {safe_message(exc, secrets)}")
+    return CheckResult(c.id, c.info.severity, len(keys), keys[:keys_limit],
+                       round((time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
 
 
 def _run_sql(stores: Stores, c: Check) -> tuple[list[str], float]:

@@ -125,7 +125,8 @@ def _run_demo_locked(settings: Settings, *, patients: int, seed: int, reset: boo
             EmbeddedServices(settings).recreate_databases(DATABASES)
             load_data(stores, data, progress)
             manifest_path(settings).write_text(json.dumps(data.manifest(), indent=1))
-            # the weekly review's history: four weekly runs before now, marked generated (lib.review),
+            # the weekly review's history: four weekly runs and one a day over the last two weeks before
+            # now (pulse.count_anomaly's baseline), marked generated (lib.review),
             # in place of the previous ones; the ops database itself (audit tables) is never dropped
             from lib.review import write_generated_history
 

@@ -69,6 +69,7 @@ JOB_ERRORS = [
     "timeout waiting for OCR result after 120 s",
     "Firestore: 5 NOT_FOUND: No document to update: patients/",
 ]
+OCR_BACKLOG = 12  # uploads the stopped OCR worker left behind (pulse.documents_unprocessed)
 AREA_CODES = ["415", "212", "617", "312", "206", "512", "303", "404", "702", "919"]
 
 
@@ -171,9 +172,10 @@ class _Builder:
         self.d.supabase[table].append(tuple(row.get(c) for c in SUPABASE_COLUMNS[table]))
 
     def job(self, kind: str, entity: str, uid: str | None, status: str = "succeeded", *, error: str | None = None,
-            updated: datetime | None = None, attempts: int = 1) -> int:
+            updated: datetime | None = None, attempts: int = 1, took: timedelta = timedelta(minutes=2)) -> int:
+        """A sync job; with `updated`, created `took` before it."""
         self._job_id += 1
-        created = updated - timedelta(minutes=2) if updated else self.ago(1, 60)
+        created = updated - took if updated else self.ago(1, 60)
         src, dst = {"user": ("firebase", "core"), "profile": ("core", "supabase"), "document": ("supabase", "core"),
                     "prescription": ("core", "supabase")}[kind]
         self.core("sync_jobs", id=self._job_id, kind=kind, entity_id=entity, patient_firebase_uid=uid, source=src,
@@ -292,9 +294,9 @@ class _Builder:
     def document(self, p: Patient, *, core: bool = True, supabase: bool = True, status: str = "processed",
                  file: bool = True, meds: int | None = None, doc_type: str | None = None,
                  core_patient_id: str | None = None, sb_patient_uid: str | None = None,
-                 object_name: str | None = None) -> tuple[str, list[str]]:
+                 object_name: str | None = None, created: datetime | None = None) -> tuple[str, list[str]]:
         doc_id = self.uuid()
-        created = self.ago(1, 300)
+        created = created or self.ago(1, 300)
         doc_type = doc_type or self.rng.choice(DOC_TYPES)
         name = object_name or f"{p.uid}/{doc_id}.pdf"
         url = f"{PUBLIC_PREFIX}{name}" if object_name else self.file_url(name)
@@ -410,6 +412,8 @@ class _Builder:
         for check, keys in SCHEMA_PLANTS.items():
             if not self.d.clean:
                 self.d.planted[check].extend(keys)
+        if not self.d.clean:
+            self.plant_anomalies()
         return self.d
 
     def normal_connections(self, p: Patient) -> None:
@@ -520,8 +524,10 @@ class _Builder:
             self.plant("sync.document_missing_in_core", doc_id)
             doc_id, _ = self.document(victim(), supabase=False)
             self.plant("sync.document_missing_in_supabase", doc_id)
-            self.document(victim(), core=False, status="processing")  # must not count
-            self.document(victim(), core=False, status="uploaded")  # must not count
+            # must not count here (not processed yet); weeks old, they are pulse.documents_unprocessed
+            for status in ("processing", "uploaded"):
+                doc_id, _ = self.document(victim(), core=False, status=status)
+                self.plant("pulse.documents_unprocessed", doc_id)
 
         # sync.prescription_missing_in_supabase: never synced, or synced as another type
         for sync in ("no", "wrong_type"):
@@ -681,6 +687,33 @@ class _Builder:
             # must not count: inactive and expired but used, active expiring in three days
             self.connection(victim().uid, rng.choice(self.doctors)[1], active=False, expires=self.ago(1, 30))
             self.connection(victim().uid, rng.choice(self.doctors)[1], active=True, expires=self.ahead(3, 4))
+
+        # pulse.sync_lag: jobs that succeeded in the last hour, long after they were created
+        for _ in range(k):
+            jid = self.job("document", self.uuid(), victim().uid, updated=self.now - timedelta(minutes=rng.randint(1, 5)),
+                           took=timedelta(minutes=rng.randint(11, 45)))
+            self.plant("pulse.sync_lag", str(jid))
+        # must not count: one that succeeded 9 minutes after its creation, one that lagged but 2 hours ago
+        self.job("document", self.uuid(), victim().uid, updated=self.now - timedelta(minutes=2),
+                 took=timedelta(minutes=9))
+        self.job("document", self.uuid(), victim().uid, updated=self.now - timedelta(hours=2),
+                 took=timedelta(minutes=30))
+        # pulse.documents_unprocessed: the OCR worker stopped a few hours ago; a backlog of uploads
+        # (the generated history has a quarter of today's count: pulse.count_anomaly counts it)
+        for _ in range(OCR_BACKLOG):
+            doc_id, _ = self.document(victim(), core=False, status="uploaded",
+                                      created=self.now - timedelta(minutes=rng.randint(60, 180)))
+            self.plant("pulse.documents_unprocessed", doc_id)
+        # must not count: processing for 15 minutes, uploaded 5 minutes ago (under 30 minutes)
+        self.document(victim(), core=False, status="processing", created=self.now - timedelta(minutes=15))
+        self.document(victim(), core=False, status="uploaded", created=self.now - timedelta(minutes=5))
+
+    def plant_anomalies(self) -> None:
+        """pulse.count_anomaly: the checks the rule finds far above the generated history that
+        lib.review writes for this manifest (the OCR backlog above, and whatever else the rule finds)."""
+        from lib.review import expected_anomalies
+
+        self.d.planted["pulse.count_anomaly"] = expected_anomalies(self.d.manifest())
 
 
 def build(n: int = 2000, seed: int = 7, clean: bool = False, anchor: datetime | None = None) -> DemoData:

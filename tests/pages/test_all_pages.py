@@ -198,8 +198,8 @@ def test_clean_demo_says_all_good(demo: Any, page: str, text: str) -> None:
     if page == "pages/health.py":
         assert not _tables(at, "health_failing")
         badges = [m.value for m in at.markdown if "badge[" in m.value]
-        assert len(badges) == 8 and all(b.startswith(":green-badge[") for b in badges)
-        assert _metric(at, "Findings") == ["0"] * 5
+        assert len(badges) == 9 and all(b.startswith(":green-badge[") for b in badges)
+        assert _metric(at, "Findings") == ["0"] * 6
     if page == "pages/duplicates.py":
         assert _counts(_frame(at, "dup_summary")) == dict.fromkeys(DUP_ORPHAN, 0)
     if page == "pages/review.py":

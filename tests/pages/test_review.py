@@ -71,7 +71,7 @@ def test_weekly_review_compares_with_the_generated_week_and_acknowledges(demo: A
     # trend charts over the weeks
     spec = _plotly(at, "review_trend")
     assert spec["layout"]["title"]["text"] == "Findings per area, weekly"
-    assert {t["name"] for t in spec["data"]} == {"sync", "duplicates", "orphans", "tokens", "constraints"}
+    assert {t["name"] for t in spec["data"]} == {"sync", "duplicates", "orphans", "tokens", "constraints", "pulse"}
 
     # any two runs: the latest against itself is not offered, the previous one is
     at.toggle(key="review_pick").set_value(True).run(timeout=TIMEOUT)
