@@ -229,7 +229,9 @@ def test_support_sees_a_patient_masked_and_oncall_whole(e2e: E2E, page: Any) -> 
     assert_clean(page)
 
     def shown() -> str:
+        wait_ready(page)  # the rerun after the role change has drawn its tables
         frames = main(page).locator('[data-testid="stDataFrame"]')
+        frames.locator("visible=true").first.wait_for(timeout=60_000)
         visible = [frames.nth(i) for i in range(frames.count()) if frames.nth(i).is_visible()]  # not in closed tabs
         assert visible
         cells = " ".join(" ".join(r.values()) for f in visible for r in grid(f))
