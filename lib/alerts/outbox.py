@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 
 from lib.alerts import channels
 from lib.alerts.decide import Change, compose, notify_type
+from lib.checks.ids import SEVERITY_RANK
 from lib.stores.ops import run as ops_run
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def enqueue(conn: Connection, settings: Settings, run_id: int | None, changes: l
 def _row(run_id: int | None, kind: str, label: str, key: str, changes: list[Change], settings: Settings, *,
          status: str = "pending", dedup: str | None = None) -> dict[str, Any]:
     title, body = compose(changes, settings)
-    sev = min((c.severity for c in changes), key=lambda s: {"error": 0, "warn": 1, "info": 2}.get(s, 3))
+    sev = min((c.severity for c in changes), key=lambda s: SEVERITY_RANK.get(s, len(SEVERITY_RANK)))
     return {"run_id": run_id, "kind": kind, "channel": label, "channel_key": key, "severity": sev, "title": title,
             "body": body, "notify_type": notify_type(changes), "dedup_key": dedup,
             "checks": json.dumps([c.check for c in changes]), "changes": json.dumps([c.to_json() for c in changes]),
