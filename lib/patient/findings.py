@@ -4,8 +4,9 @@ Derived from the check definitions where that keeps both the result and an index
 
 - SQL checks run as their own file (lib.checks.registry: `.sql`, `.params`) filtered by the
   patient's keys, `SELECT f.key FROM (<the check's SQL>) AS f WHERE f.key = ANY(:patient_keys)`
-  (`sql_check_keys`): sync.jobs_failed and sync.jobs_stuck (both served by the sync_jobs status
-  index; the patient's job ids are the keys).
+  (`sql_check_keys`): sync.jobs_failed, sync.jobs_stuck and pulse.sync_lag (the patient's job ids
+  are the keys), pulse.documents_unprocessed (the patient's Supabase document ids).
+  (pulse.count_anomaly names checks, not patients: it has no per-patient view.)
 - Cross-store checks run as lib.checks.sync's own functions on Arrow tables shaped as the run's
   snapshot but holding only these patients' rows (`derive`): sync.firebase_user_missing_in_core,
   sync.core_user_missing_in_firebase, sync.patient_missing_in_supabase, sync.profile_missing,
@@ -43,8 +44,10 @@ from lib.patient.view import Finding, PatientView
 from lib.sqlfiles import load as load_sql
 from lib.stores import columnar
 
-# the SQL checks derived by filtering their own file (their keys: the patient's sync job ids)
-JOB_CHECKS = ("sync.jobs_failed", "sync.jobs_stuck")
+# the SQL checks derived by filtering their own file: keys the patient's core sync job ids, and the
+# patient's Supabase document ids
+JOB_CHECKS = ("sync.jobs_failed", "sync.jobs_stuck", "pulse.sync_lag")
+DOCUMENT_CHECKS = ("pulse.documents_unprocessed",)
 
 # the cross-store checks derived by running lib.checks.sync's function on the patients' rows
 IDENTITY_CHECKS: dict[str, Callable[[dict[str, Any], str], sync.Keys]] = {
@@ -160,6 +163,8 @@ def findings_of(view: PatientView, user: dict[str, Any] | None, live: list[dict[
     checked: dict[str, set[str]] = core.get("checked", {})
     for check in JOB_CHECKS:
         add(check, [j["id"] for j in view.sync_jobs if str(j["id"]) in checked.get(check, set())])
+    for check in DOCUMENT_CHECKS:
+        add(check, [d["id"] for d in view.documents if d["in_supabase"] and str(d["id"]) in checked.get(check, set())])
     # the rules below live twice (here or in the per-patient SQL, and in the check): see the docstring
     for d in view.documents:
         if d["in_supabase"] and not d["in_core"] and d["status"] == "processed" and up["core"]:

@@ -65,6 +65,9 @@ def _supabase_detail(stores: Stores, uids: list[str]) -> dict[str, Any]:
     with sb.read() as conn:
         out["users"] = rows(conn, "supabase/patient_users", uids=uids)
         out["documents"] = rows(conn, "supabase/patient_documents", uids=uids, ids=[])
+        doc_keys = [str(d["id"]) for d in out["documents"]]  # the checks' own SQL filtered by these ids
+        out["checked"] = {c: findings.sql_check_keys(conn, stores.settings, c, doc_keys)
+                          for c in findings.DOCUMENT_CHECKS}
         out["connections"] = rows(conn, "supabase/patient_connections", uids=uids,
                                 hours=stores.settings.token_expiring_hours)
         out["orphan_chunks"] = rows(conn, "supabase/patient_orphan_chunks", uids=uids)
@@ -103,6 +106,8 @@ def load(stores: Stores, uids: list[str], known_down: dict[str, str] | None = No
     down.update(known_down)
     core: dict[str, Any] = first.get("core") or {}
     sb: dict[str, Any] = first.get("supabase") or {}
+    if core or sb:  # the SQL checks filtered by the patients' keys, whichever store answered
+        core["checked"] = {**core.get("checked", {}), **sb.get("checked", {})}
 
     # wave 2: the other side of each document, and where the prescriptions' PDFs are
     core_doc_ids = {d["id"] for d in core.get("documents", [])}
