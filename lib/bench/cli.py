@@ -1,7 +1,7 @@
 """`python -m lib bench`: build (or reuse) a bench data set, measure it, write the figures.
 
     python -m lib bench [--size quick|100k|1m] [--seed 1] [--data-dir DIR]
-                        [--only checks,reconcile,lookup,pages] [--lookups N] [--keep]
+                        [--only checks,reconcile,lookup,pages,watch] [--lookups N] [--keep]
 
 Writes benchmarks/results/<size>.json (a run with --only keeps the other sections of that file
 when it is of the same data set) and regenerates the generated section of BENCHMARKS.md from
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 SIZES = ("quick", "100k", "1m")
-PARTS = ("checks", "reconcile", "lookup", "pages")
+PARTS = ("checks", "reconcile", "lookup", "pages", "watch")
 
 
 def _only(value: str) -> tuple[str, ...]:
@@ -45,7 +45,7 @@ def _positive(value: str) -> int:
 
 def add_parser(sub: Any) -> None:
     """The `bench` sub-command of `python -m lib`."""
-    b = sub.add_parser("bench", help="build a large data set and measure checks, reconciliation, lookups, pages",
+    b = sub.add_parser("bench", help="build a large data set and measure checks, reconciliation, lookups, pages, the watcher",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--size", choices=SIZES, default="quick",
                    help="quick = 10,000 patients, 100k, 1m (default quick)")
@@ -69,7 +69,7 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from lib.bench import measure, report
+    from lib.bench import measure, report, watch
     from lib.config import load_settings
     from lib.errors import OpsError, safe_message
 
@@ -108,6 +108,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "lookup": lambda: measure.measure_lookups_child(info, n=args.lookups, seed=args.seed, progress=progress),
         "pages": lambda: measure.measure_pages(info, patient_query=measure.sample_uid(info, args.seed),
                                                progress=progress),
+        "watch": lambda: watch.measure_watch(info, progress=progress),
     }
     try:
         for part in args.only:
@@ -149,6 +150,10 @@ def _problem(part: str, res: dict[str, Any]) -> str:
     if part == "reconcile":
         return ("reladiff and the reconciliation found different mismatching UIDs "
                 f"({res.get('mismatching_uids')})")
+    if part == "watch":
+        bad = [f"{k}: {v['error']}" for k, v in res.items() if isinstance(v, dict) and v.get("error")]
+        return "the watcher benchmark " + ("failed (" + "; ".join(bad) + ")" if bad else
+                                           "saw a measured interval without a delivered alert")
     if part == "pages":
         bad = [p for p, r in (res.get("pages") or {}).items() if "error" in r]
         return f"page(s) failed under AppTest: {', '.join(bad)}"

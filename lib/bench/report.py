@@ -248,6 +248,78 @@ def pages_lines(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _mb(b: Any) -> str:
+    return "—" if b is None else f"{b / 1e6:,.1f} MB"
+
+
+def watch_lines(r: dict[str, Any]) -> list[str]:
+    """The watcher's benchmark (issue 15): overhead per interval, memory over the intervals, the ops
+    database after a simulated year."""
+    w = r.get("watch")
+    if not w:
+        return ["Not measured in this result."]
+    lines: list[str] = []
+    o = w.get("overhead") or {}
+    if o.get("error"):
+        lines += [f"Overhead: **error**: {o['error']}"]
+    elif o:
+        rows = [[iv["interval"], _num(iv["checks_s"]), _num(iv["transaction_ms"], 1), _num(iv["deliver_ms"], 1),
+                 _num(iv["overhead_ms"], 1), ", ".join(f"{c['check']} {c['change']}" for c in iv["changes"]),
+                 iv["delivered_ok"]] for iv in o.get("intervals", [])]
+        lines += ["**The watcher's own work per interval** (`lib.watch.run_once`, full check run; interval 0 is the "
+                  "warm-up, not counted):", ""]
+        lines += _table(["interval", "check run s", "save + decide + outbox ms", "deliver ms", "overhead ms",
+                         "changes", "delivered"], rows)
+        lines += ["", f"Overhead (everything but the check run) over {len(o.get('intervals', [])) - 1} intervals: "
+                      f"median **{_num(o.get('overhead_median_ms'), 1)} ms**, p95 **{_num(o.get('overhead_p95_ms'), 1)} "
+                      f"ms**, max {_num(o.get('overhead_max_ms'), 1)} ms (target < 100 ms: {_verdict(o.get('met'))}); "
+                      f"of it: the transaction (save the run, decide, write the outbox, heartbeat) median "
+                      f"{_num(o.get('transaction_median_ms'), 1)} ms, delivery through apprise to the local receiver "
+                      f"median {_num(o.get('deliver_median_ms'), 1)} ms. The check run itself: median "
+                      f"{_num(o.get('checks_median_s'))} s. The receiver got {o.get('received')} messages; every "
+                      "measured interval " + ("decided and delivered an alert." if o.get("alerts_in_every_interval")
+                                              else "did **not** deliver an alert.")]
+    m = w.get("memory") or {}
+    if m.get("error"):
+        lines += ["", f"Memory: **error**: {m['error']}"]
+    elif m:
+        rss = m.get("rss_mb") or []
+        marks = ", ".join(f"{i}: {_num(rss[i - 1], 1)}" for i in (1, 10, 20, 50, len(rss)) if 0 < i <= len(rss))
+        lines += ["", f"**Memory of the long-running watcher** (`{m.get('command')}`, {', '.join(m.get('checks', []))} "
+                      f"every {m.get('cadence')}, the other checks once a day, so once at start): resident set after "
+                      f"each of {m.get('intervals')} intervals (MB; interval: RSS) {marks}; mean of "
+                      f"{m.get('window_first')} {_num(m.get('mean_first_mb'), 1)} MB, of the last 10 "
+                      f"{_num(m.get('mean_last_mb'), 1)} MB: growth **{_num(100 * (m.get('growth') or 0), 2)} %** "
+                      f"(target flat within 5 %: {_verdict(m.get('met'))}); min {_num(m.get('min_mb'), 1)}, max "
+                      f"{_num(m.get('max_mb'), 1)} MB; {m.get('received')} alerts delivered to the local receiver "
+                      f"meanwhile; {_num(m.get('wall_s'), 1)} s in all."]
+    y = w.get("year") or {}
+    if y.get("error"):
+        lines += ["", f"Ops database after a year: **error**: {y['error']}"]
+    elif y:
+        def row(label: str, k: str) -> list[Any]:
+            v = y.get(k) or {}
+            return [label, _mb(v.get("database_bytes")), _mb(v.get("results_bytes")), _mb(v.get("runs_bytes")),
+                    _num(v.get("runs")), _num(v.get("results"))]
+
+        lines += ["", f"**The ops database after a simulated year**: {_num(y.get('runs_written'))} runs, one every "
+                      f"{y.get('every_s')} s over {y.get('days')} days, each with the {y.get('checks_per_run')} results "
+                      f"(samples included) of one real run, written in {_num(y.get('write_s'), 1)} s; then "
+                      f"`lib.watch.prune` (every run {y.get('keep_all_days')} days, then one a day up to "
+                      f"{y.get('keep_daily_days')} days) removed {_num(y.get('runs_removed'))} runs in "
+                      f"{_num(y.get('prune_s'), 1)} s.", ""]
+        lines += _table(["state", "database", "check_results (+ indexes)", "check_runs (+ indexes)", "runs", "results"],
+                        [row("empty (schema only)", "empty"), row("a year, unpruned", "unpruned"),
+                         row("after the pruning", "pruned"), row("after VACUUM (what autovacuum does)", "vacuumed"),
+                         row("after VACUUM FULL (compact)", "vacuum_full")])
+    for part in ("overhead", "memory", "year"):
+        sec = w.get(part) or {}
+        if sec.get("load_before") is not None:
+            lines += ["", f"Load average (1 min) around the {part} part: {_num(sec['load_before'])} before, "
+                          f"{_num(sec.get('load_after'))} after."]
+    return lines
+
+
 def build_line(r: dict[str, Any]) -> str:
     b = r.get("build") or {}
     phases = b.get("build_seconds")
@@ -309,7 +381,8 @@ def render(results: list[dict[str, Any]]) -> str:
             out += ["", "**Problems in this run:** " + "; ".join(r["problems"])]
         for part, title, lines in (("checks", "Full check run (`python -m lib check --json`, non-demo mode)", checks_lines),
                                    ("reconcile", "Identity reconciliation, core ↔ Supabase", reconcile_lines),
-                                   ("lookup", "Patient lookup", lookup_lines), ("pages", "Pages", pages_lines)):
+                                   ("lookup", "Patient lookup", lookup_lines), ("pages", "Pages", pages_lines),
+                                   ("watch", "Watcher (issue 15)", watch_lines)):
             out += ["", f"#### {title}", ""] + lines(r) + _load_line(r.get(part))
     return "\n".join(out) + "\n"
 

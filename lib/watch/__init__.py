@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +43,16 @@ def _active_acks(stores: Stores, now: datetime) -> dict[str, datetime]:
 
 
 def run_once(stores: Stores, *, only: list[str] | None = None, config: WatchConfig | None = None,
-             next_run_at: datetime | None = None, send: bool = True) -> tuple[dict[str, Any], int]:
+             next_run_at: datetime | None = None, send: bool = True,
+             timings: dict[str, float] | None = None) -> tuple[dict[str, Any], int]:
     """One interval: the checks, then the run + decisions + outbox in one ops transaction, then
-    delivery. Returns (the document of `watch --once --json`, the exit status of `check`)."""
+    delivery. Returns (the document of `watch --once --json`, the exit status of `check`).
+    `timings` (the benchmark's): filled with the seconds of each phase (checks_s, transaction_s,
+    deliver_s)."""
     cfg = config or load(stores.settings)
+    t0 = time.perf_counter()
     run = run_checks(stores, only=only)
+    t1 = time.perf_counter()
     now = run.finished_at
     try:
         acks = _active_acks(stores, now)
@@ -64,7 +70,10 @@ def run_once(stores: Stores, *, only: list[str] | None = None, config: WatchConf
         raise StoreUnavailable("The ops database cannot be written, so the run and its alerts were not saved "
                                f"({safe_message(exc, stores.settings.secret_values())}).") from exc
     run.run_id = run_id
+    t2 = time.perf_counter()
     deliveries = outbox.deliver(stores) if send else []
+    if timings is not None:
+        timings.update(checks_s=t1 - t0, transaction_s=t2 - t1, deliver_s=time.perf_counter() - t2)
     doc = {
         "run_id": run_id,
         "generated_at": run.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
