@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lib.errors import OpsError
 from lib.services import DATABASES
@@ -492,20 +492,23 @@ def _fill_database(store: str, url: str, params: dict[str, Any], progress: Progr
 
     try:
         with engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
+            raw: Any = conn.connection.dbapi_connection  # psycopg's own connection: runs a script as is
             assert raw is not None
 
             def script(name: str) -> None:
-                raw.execute(load(name).text.encode())  # type: ignore[attr-defined]
+                raw.execute(load(name).text.encode())
 
             timed("schema", lambda: script(f"demo/{store}_schema"))
             script("bench/fill_session")
             ddl = [dict(r._mapping) for r in conn.execute(text(load("bench/deferred_ddl").text))] if DEFER_KEYS else []
             for d in ddl:  # already in drop order
-                raw.execute(d["drop_sql"].encode())  # type: ignore[attr-defined]
+                raw.execute(d["drop_sql"].encode())
             for table in CORE_FILLS if store == "core" else SUPABASE_FILLS:
                 stmt = text(load(f"bench/fill_{store}_{table}").text)
-                count = timed(f"fill.{table}", lambda stmt=stmt: conn.execute(stmt, params).rowcount)
+                def fill(stmt: Any = stmt) -> int:
+                    return int(conn.execute(stmt, params).rowcount)
+
+                count = timed(f"fill.{table}", fill)
                 label = TABLE_OF.get((store, table), table)
                 rows[f"{store}.{label}"] = int(count)
                 progress(f"{store}: {label} {count:,} rows in {seconds[f'{store}.fill.{table}']:.1f} s")
@@ -513,7 +516,7 @@ def _fill_database(store: str, url: str, params: dict[str, Any], progress: Progr
             def recreate() -> None:
                 for d in sorted(ddl, key=lambda d: (d["create_order"], d["name"])):
                     t0 = time.perf_counter()
-                    raw.execute(d["create_sql"].encode())  # type: ignore[attr-defined]
+                    raw.execute(d["create_sql"].encode())
                     kind = f"{store}.create.{CREATED[d['kind']]}"
                     seconds[kind] = round(seconds.get(kind, 0.0) + time.perf_counter() - t0, 2)
 
@@ -623,7 +626,7 @@ def _fill_firebase(auth_host: str, firestore_host: str, project_id: str, seed: i
         if not hasattr(local, "store"):
             local.store = FirebaseStore(project_id, auth_emulator_host=auth_host, firestore_emulator_host=firestore_host,
                                         timeout_s=120)
-        return local.store  # type: ignore[no-any-return]
+        return cast(FirebaseStore, local.store)
 
     store().wipe_emulators()
     t0 = time.perf_counter()
