@@ -47,6 +47,7 @@ def markdown(value: Any) -> str:
     if value is None:
         return ""
     text = " ".join(str(value).splitlines())  # a line break would let the next line start a block
+    text = text.replace("\x00", "\ufffd")  # Markdown shows NUL as U+FFFD (CommonMark): say so here
     marker = _LIST_START.match(text)
     marker_end = marker.end() - 1 if marker else -1
     out = []
