@@ -68,7 +68,8 @@ async def _drawn(page: Any, title: str, timeout_s: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _session(browser: Any, url: str, until: float, times: list[float], errors: list[str]) -> None:
+async def _session(browser: Any, url: str, until: float | asyncio.Future[float], times: list[float],
+                   errors: list[str], ready: asyncio.Event | None = None) -> None:
     """One browser session: opens /health once (the app's bundle, the websocket), then goes to
     Stores and back to Health through the sidebar until `until`; each return to Health is timed
     from the click to the page drawn (the script's run on the server and the drawing)."""
@@ -78,7 +79,10 @@ async def _session(browser: Any, url: str, until: float, times: list[float], err
         await page.goto(f"{url}/health", timeout=300_000)
         await _drawn(page, "Health", 300)
         nav = page.locator('[data-testid="stSidebarNav"]')
-        while time.monotonic() < until:
+        if ready is not None:  # every session has opened the app: the measured window starts together
+            ready.set()
+        end = await until if isinstance(until, asyncio.Future) else until
+        while time.monotonic() < end:
             try:
                 await nav.get_by_role("link", name="Stores").click()
                 await _drawn(page, "Stores", 120)
@@ -107,8 +111,15 @@ async def _drive(url: str, sessions: int, seconds: float) -> dict[str, Any]:
             await _session(browser, url, time.monotonic() + 10, idle, [])
             times: list[float] = []
             errors: list[str] = []
-            until = time.monotonic() + seconds
-            await asyncio.gather(*(_session(browser, url, until, times, errors) for _ in range(sessions)))
+            until: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+            events = [asyncio.Event() for _ in range(sessions)]
+
+            async def start() -> None:  # the window opens once every session has drawn Health once
+                for e in events:
+                    await e.wait()
+                until.set_result(time.monotonic() + seconds)
+
+            await asyncio.gather(start(), *(_session(browser, url, until, times, errors, e) for e in events))
         finally:
             await browser.close()
     return {"idle": idle, "times": times, "errors": errors}
