@@ -8,6 +8,7 @@ when what is loaded differs (or a test marked them dirty after writing to them).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -161,3 +162,35 @@ def normal(demo: Any, stores: Any) -> dict[str, Any]:
             if len(sb) == 1:
                 return r | {"supabase_id": sb[0]["id"]}
     raise AssertionError("the demo has no plain patient")
+
+
+_dbs = itertools.count()
+
+
+@pytest.fixture
+def ops(demo: Any) -> Iterator[Any]:
+    """The demo stores with an ops database of their own, empty (created on the embedded server)."""
+    import dataclasses
+
+    import psycopg
+    from psycopg import sql as psql
+    from sqlalchemy.engine import make_url
+
+    from lib.services import EmbeddedServices
+
+    demo.ensure()
+    uri = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]["ops"]
+    name = f"ops_own_{next(_dbs)}"
+    admin = make_url(uri).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
+        conn.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(name)))
+    stores = demo.stores()
+    mine = dataclasses.replace(stores, ops_url=make_url(uri).set(database=name).render_as_string(hide_password=False))
+    try:
+        yield mine
+    finally:
+        stores.dispose()
+        mine.ops.dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))

@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from lib import cli
 from lib.checks.ids import CHECKS
 from lib.checks.runner import CheckResult, CheckRun, run_checks
 from lib.services import EmbeddedServices
 from lib.sqlfiles import adhoc
+from lib.stores.postgres import make_engine
 
 
 def _free_port() -> int:
@@ -94,3 +97,12 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
         "client_id": "healbridge-ops", "client_secret": "test-client-secret",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 ROLES = {"admin": ["ada@hospital.example"], "oncall": ["group:oncall"], "support": ["@hospital.example"]}
+
+
+def _write(url: str, sql: str, params: dict[str, Any] | None = None) -> None:
+    eng = make_engine(url)
+    try:
+        with eng.begin() as conn:
+            conn.execute(text(sql), params or {})
+    finally:
+        eng.dispose()

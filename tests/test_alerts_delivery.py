@@ -21,17 +21,9 @@ from lib.stores import open_stores
 from lib.stores.postgres import make_engine
 from lib.watch import heartbeat, run_once
 from tests.alert_receivers import HttpReceiver, SmtpReceiver
+from tests.support import _write
 
 CHECK = "token.expired_active"
-
-
-def _write(url: str, sql: str, params: dict[str, Any] | None = None) -> None:
-    eng = make_engine(url)
-    try:
-        with eng.begin() as conn:
-            conn.execute(text(sql), params or {})
-    finally:
-        eng.dispose()
 
 
 def set_expired(stores: Any, n: int) -> None:

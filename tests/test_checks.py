@@ -15,24 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from lib.checks.ids import AREA_PAGE, CHECK_IDS, CHECKS, HISTORIES, SEVERITY_RANK, STORE_OF_PART
 from lib.checks.registry import REGISTRY
 from lib.checks.runner import exit_status, run_checks
 from lib.sqlfiles import adhoc
-from lib.stores.postgres import make_engine
+from tests.support import _write
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _write(url: str, sql: str, params: dict[str, Any] | None = None) -> None:
-    eng = make_engine(url)
-    try:
-        with eng.begin() as conn:
-            conn.execute(text(sql), params or {})
-    finally:
-        eng.dispose()
 
 
 def test_registry_covers_every_check_id() -> None:

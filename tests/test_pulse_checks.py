@@ -5,16 +5,8 @@ days before today, not judged with fewer than 7) on a real ops database and as p
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import psycopg
-import pytest
-from psycopg import sql as psql
-from sqlalchemy.engine import make_url
 
 from lib import history, reports
 from lib.checks import pulse
@@ -22,13 +14,11 @@ from lib.checks.ids import AREA_PAGE, BY_ID, CHECKS
 from lib.checks.registry import REGISTRY
 from lib.checks.runner import CheckResult, CheckRun, run_checks
 from lib.config import Settings
-from lib.services import EmbeddedServices
 from lib.sqlfiles import adhoc
 from lib.stores import open_stores
 
 PULSE = ["pulse.sync_lag", "pulse.documents_unprocessed", "pulse.count_anomaly"]
 DEFAULTS = Settings.model_construct()
-_dbs = itertools.count()
 
 
 def test_the_pulse_entries_their_area_and_their_settings() -> None:
@@ -69,27 +59,6 @@ def test_the_window_is_the_14_utc_days_before_today() -> None:
 
 
 # ---------------------------------------------------------------------- on a real ops database
-@pytest.fixture
-def ops(demo: Any) -> Iterator[Any]:
-    """The demo stores with an ops database of their own, empty (created on the embedded server)."""
-    demo.ensure()
-    uri = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]["ops"]
-    name = f"ops_pulse_{next(_dbs)}"
-    admin = make_url(uri).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
-        conn.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(name)))
-    stores = demo.stores()
-    mine = dataclasses.replace(stores, ops_url=make_url(uri).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield mine
-    finally:
-        stores.dispose()
-        mine.ops.dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
-
-
 def _save(stores: Any, when: datetime, counts: dict[str, int | None]) -> None:
     results = [CheckResult(cid, BY_ID[cid].severity, n, [], 1.0, error=None if n is not None else "core: down")
                for cid, n in counts.items()]

@@ -5,57 +5,16 @@ history derived from its manifest."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
-import itertools
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql as psql
-from sqlalchemy.engine import make_url
 
 from lib import history, review
-from lib.checks.ids import BY_ID, CHECK_IDS, CHECKS
-from lib.checks.runner import CheckResult, CheckRun
+from lib.checks.ids import BY_ID, CHECK_IDS
 from lib.errors import NotFound
-from lib.services import EmbeddedServices
-
-_dbs = itertools.count()
-
-
-@pytest.fixture
-def ops(demo: Any) -> Iterator[Any]:
-    """The demo stores with an ops database of their own, empty (created on the embedded server)."""
-    demo.ensure()
-    uri = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]["ops"]
-    name = f"ops_review_{next(_dbs)}"
-    admin = make_url(uri).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
-        conn.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(name)))
-    stores = demo.stores()
-    mine = dataclasses.replace(stores, ops_url=make_url(uri).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield mine
-    finally:
-        stores.dispose()
-        mine.ops.dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
-
-
-def _run(when: datetime, counts: dict[str, int | None], keys: dict[str, list[str]] | None = None) -> CheckRun:
-    results = []
-    for c in CHECKS:
-        n = counts.get(c.id, 0)
-        ks = sorted((keys or {}).get(c.id, [f"{c.id}-{i:03d}" for i in range(n or 0)]))
-        results.append(CheckResult(c.id, c.severity, n, ks if n is not None else [], 1.0,
-                                   error=None if n is not None else "core: down", fix=c.fix))
-    stores = {n: {"ok": True, "latency_ms": 1.0, "error": None, "configured": True} for n in ("core", "supabase", "firebase")}
-    return CheckRun(started_at=when, finished_at=when + timedelta(seconds=2), stores=stores, results=results)
+from tests.support import _run
 
 
 @pytest.mark.parametrize(

@@ -304,12 +304,7 @@ def _refused(page: Any) -> str:
 
 def test_oncall_signs_in_and_sees_health(login: Login, page: Any) -> None:
     _sign_in(login, page, ONCALL)
-    try:
-        page.locator('[data-testid="stNavSectionHeader"]', has_text="Monitor").wait_for()
-        _main(page).locator("h1", has_text="Health").first.wait_for()
-    except PlaywrightTimeout as exc:
-        raise AssertionError(f"no Health page after sign-in ({exc}); streamlit log: {login.log()}") from None
-    _settle(page)
+    _health(login, page)
     assert _main(page).locator("h1").first.inner_text().strip() == "Health"
     sidebar = _text(page.locator('[data-testid="stSidebar"]'))
     assert f"Signed in as {ONCALL[2]} (oncall)" in sidebar
