@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,12 +33,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 sys.path.insert(0, str(ROOT))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_http(url: str, timeout: float) -> None:
@@ -143,11 +136,12 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing: apt-get install chromium")
     from lib.config import STORE_SETTINGS
+    from lib.services import free_port
 
     data_dir = Path(tempfile.mkdtemp(prefix="hbl", dir="/tmp"))
     env = {k: v for k, v in os.environ.items() if k not in (*STORE_SETTINGS, "OPS_DATABASE_URL")}
     env.update(HEALBRIDGE_DATA_DIR=str(data_dir), HEALBRIDGE_SECRETS_FILE="/nonexistent/secrets.toml")
-    port = _free_port()
+    port = free_port()
     server = None
     try:
         subprocess.run([sys.executable, "-m", "lib", "demo", "--patients", str(args.patients), "--seed", "7"],

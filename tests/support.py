@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,15 +17,9 @@ from sqlalchemy import text
 from lib import cli
 from lib.checks.ids import CHECKS
 from lib.checks.runner import CheckResult, CheckRun, run_checks
-from lib.services import EmbeddedServices
+from lib.services import EmbeddedServices, free_port
 from lib.sqlfiles import adhoc
 from lib.stores.postgres import make_engine
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rows(store: Any, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -40,8 +33,8 @@ def _uid_of_key(key: str) -> str:
 def _down_env(demo: Any) -> dict[str, str]:
     uris = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]
     return {"CORE_DATABASE_URL": uris["core"], "SUPABASE_DB_URL": uris["supabase"],
-            "FIREBASE_PROJECT_ID": "healbridge-down", "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{_free_port()}",
-            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{_free_port()}"}
+            "FIREBASE_PROJECT_ID": "healbridge-down", "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{free_port()}",
+            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{free_port()}"}
 
 
 CHECKS_MD_FIXES = {

@@ -6,7 +6,6 @@ unreachable for real (OPS_DATABASE_URL at a closed port)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +13,10 @@ from typing import Any
 
 import pytest
 
+from lib.services import free_port
 from lib.sqlfiles import adhoc
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -46,7 +40,7 @@ def test_patient_is_not_shown_when_the_audit_log_cannot_be_written(patient: dict
     assert shown.returncode == 0, shown.stderr
     assert patient["email"] in shown.stdout.lower() or patient["uid"] in shown.stdout
 
-    dead = {"OPS_DATABASE_URL": f"postgresql://ops:Secr3tPw@127.0.0.1:{_free_port()}/ops"}
+    dead = {"OPS_DATABASE_URL": f"postgresql://ops:Secr3tPw@127.0.0.1:{free_port()}/ops"}
     proc = _cli(patient["email"], *flags, env=dead)
     assert proc.returncode == 2
     assert proc.stdout == ""  # nothing of the patient, not even an empty JSON document
@@ -58,6 +52,6 @@ def test_patient_is_not_shown_when_the_audit_log_cannot_be_written(patient: dict
 
 
 def test_not_found_is_refused_too_when_the_audit_log_cannot_be_written() -> None:
-    dead = {"OPS_DATABASE_URL": f"postgresql://ops:Secr3tPw@127.0.0.1:{_free_port()}/ops"}
+    dead = {"OPS_DATABASE_URL": f"postgresql://ops:Secr3tPw@127.0.0.1:{free_port()}/ops"}
     proc = _cli("nobody@nowhere.example", "--json", env=dead)
     assert proc.returncode == 2 and proc.stdout == "" and "audit log" in proc.stderr

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from lib.checks.ids import STORE_OF_PART
 from lib.checks.registry import REGISTRY
-from lib.services import EmbeddedServices
+from lib.services import EmbeddedServices, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,12 +26,6 @@ def _check(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 def _reading_only(*names: str) -> list[str]:
     """The registry's checks whose stores are all among `names`, in registry order."""
     return [cid for cid, c in REGISTRY.items() if {STORE_OF_PART[p] for p in c.info.stores} <= set(names)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_store_core_runs_only_core_checks_and_does_not_exit_2(demo: Any) -> None:
@@ -84,7 +77,7 @@ def test_only_the_other_stores_configured_is_not_an_outage(demo: Any) -> None:
 def test_a_selected_checks_store_down_exits_2(demo: Any) -> None:
     demo.ensure()
     uris = EmbeddedServices(demo.settings).state.raw["postgres"]["uris"]
-    down = f"postgresql://ops:pw@127.0.0.1:{_free_port()}/core"
+    down = f"postgresql://ops:pw@127.0.0.1:{free_port()}/core"
     proc = _check("--store", "core", "--json", env={"CORE_DATABASE_URL": down, "SUPABASE_DB_URL": uris["supabase"]})
     assert proc.returncode == 2
     doc = json.loads(proc.stdout)

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 
 from lib.config import STORE_SETTINGS
+from lib.services import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,12 +49,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(skip)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 
@@ -174,7 +168,7 @@ def e2e() -> Iterator[E2E]:
     env = {k: v for k, v in os.environ.items() if k not in (*STORE_SETTINGS, "OPS_DATABASE_URL")}
     env.update(HEALBRIDGE_DATA_DIR=str(data_dir), HEALBRIDGE_SECRETS_FILE="/nonexistent/secrets.toml",
                PYTHONUNBUFFERED="1")
-    app = E2E(data_dir, _free_port(), env)
+    app = E2E(data_dir, free_port(), env)
     try:
         app.cli("demo", "--patients", str(PATIENTS), "--seed", str(SEED))
         app.start()

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from lib.config import STORE_SETTINGS
-from tests.e2e.conftest import E2E, ROOT, START_TIMEOUT, VIEWPORT, _free_port, launch_chromium, wait_ready
+from lib.services import free_port
+from tests.e2e.conftest import E2E, ROOT, START_TIMEOUT, VIEWPORT, launch_chromium, wait_ready
 
 
 def _emulators(data_dir: Path) -> dict[str, int]:
@@ -41,7 +42,7 @@ def test_tabs_opened_closed_and_reloaded_during_the_first_start_all_reach_their_
     env = {k: v for k, v in os.environ.items() if k not in (*STORE_SETTINGS, "OPS_DATABASE_URL")}
     env.update(HEALBRIDGE_DATA_DIR=str(data_dir), HEALBRIDGE_SECRETS_FILE="/nonexistent/secrets.toml",
                PYTHONUNBUFFERED="1")
-    app = E2E(data_dir, _free_port(), env)
+    app = E2E(data_dir, free_port(), env)
     chromium = None
     try:
         app.start()  # nothing runs in the data folder: the first page starts the demo

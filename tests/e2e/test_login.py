@@ -46,7 +46,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.config import STORE_SETTINGS
-from tests.e2e.conftest import ROOT, RUN_TIMEOUT, START_TIMEOUT, VIEWPORT, _free_port, launch_chromium, wait_http
+from lib.services import free_port
+from tests.e2e.conftest import ROOT, RUN_TIMEOUT, START_TIMEOUT, VIEWPORT, launch_chromium, wait_http
 
 CLIENT_ID = "healbridge-ops"
 CLIENT_SECRET = "e2e-client-secret-4f1c9a"
@@ -104,7 +105,7 @@ class Login:
         self.tmp = tmp
         self.data_dir = tmp / "d"
         self.data_dir.mkdir()
-        self.idp_port, self.port, self.short_port = _free_port(), _free_port(), _free_port()
+        self.idp_port, self.port, self.short_port = free_port(), free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.short_url = f"http://127.0.0.1:{self.short_port}"  # the app with a tiny session max age
         self.short: subprocess.Popen[bytes] | None = None

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from lib.services import free_port
 from tests.pages.support import STORES, TIMEOUT, _app, _frame_counts, _uris
-from tests.support import _free_port
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
@@ -43,8 +43,8 @@ def test_store_down_and_not_configured_while_others_show(demo: Any, stores: Any,
     demo.ensure()
     monkeypatch.setenv("CORE_DATABASE_URL", _uris(demo)["core"])
     monkeypatch.setenv("FIREBASE_PROJECT_ID", "healbridge-down")
-    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", f"127.0.0.1:{_free_port()}")
-    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
     at = _app("pages/stores.py")
     assert not at.exception, [e.value for e in at.exception]
     assert not [w for w in at.warning if "Demo" in w.value]
