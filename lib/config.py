@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -337,10 +338,41 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{loc} {msg}."
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read the configuration; raise ConfigError with one clear sentence if it is malformed."""
+def _source_key() -> tuple[Any, ...]:
+    """What the configuration is read from: the environment's values of the settings' names and the
+    secrets file's identity (path, size, modification time). Equal keys give equal settings."""
+    names = {n.lower() for n in Settings.model_fields}
+    env = tuple(sorted((k.lower(), v) for k, v in os.environ.items() if k.lower() in names))
+    path = secrets_file()
     try:
-        return Settings(**overrides)
+        st = path.stat()
+        stamp: tuple[Any, ...] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        stamp = ()
+    return env, str(path), stamp
+
+
+_LAST: tuple[tuple[Any, ...], Settings] | None = None
+_LAST_LOCK = threading.Lock()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the configuration; raise ConfigError with one clear sentence if it is malformed.
+
+    Without overrides, the settings read last are handed back while the environment and the
+    secrets file are unchanged (a dashboard rerun asks a dozen times; building them costs ~15 ms).
+    Treat the result as read-only (`model_copy(update=…)` for a variant)."""
+    global _LAST
+    key = None if overrides else _source_key()
+    last = _LAST
+    if key is not None and last is not None and last[0] == key:
+        return last[1]
+    try:
+        settings = Settings(**overrides)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
         raise ConfigError(" ".join(_describe(dict(e)) for e in errors[:3])) from None
+    if key is not None:
+        with _LAST_LOCK:
+            _LAST = (key, settings)
+    return settings

@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime
 
-import plotly.express as px
 import streamlit as st
 
 from lib import reports, web
@@ -85,9 +84,9 @@ def health() -> None:
         st.info("No sync job failed in the last 14 days.", icon=web.STATUS_ICONS["ok"])
     else:
         failures = jobs["failures"].assign(kind=jobs["failures"]["kind"].map(web.chart_text))  # a store's text
-        fig = px.bar(failures, x="day", y="failed", color="kind", title="Failed sync jobs by kind, last 14 days",
-                     labels={"day": "Day of the last attempt", "failed": "Failed jobs", "kind": "Kind"},
-                     color_discrete_sequence=web.CATEGORY_COLORS)
+        fig = web.figure("bar", failures, x="day", y="failed", color="kind", title="Failed sync jobs by kind, last 14 days",
+                         labels={"day": "Day of the last attempt", "failed": "Failed jobs", "kind": "Kind"},
+                         color_discrete_sequence=web.CATEGORY_COLORS)
         st.plotly_chart(fig, key="health_failures")
     st.markdown("**Top `last_error` messages of failed jobs**")
     st.dataframe(jobs["errors"], hide_index=True, width="stretch", key="health_errors", column_config={

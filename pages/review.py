@@ -2,7 +2,6 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-import plotly.express as px
 import streamlit as st
 
 from lib import review, web
@@ -54,15 +53,16 @@ trend = web.weekly_trend(stores).or_show(None)
 if trend is not None:
     labels = {"week": "Week (last run of each)", "count": "Findings", "area": "Area", "check": "Check"}
     by_area = trend.groupby(["week", "area"], as_index=False)["count"].sum()
-    st.plotly_chart(px.line(by_area, x="week", y="count", color="area", markers=True, title="Findings per area, weekly",
-                            labels=labels, color_discrete_sequence=web.CATEGORY_COLORS), key="review_trend")
+    st.plotly_chart(web.figure("line", by_area, x="week", y="count", color="area", markers=True,
+                               title="Findings per area, weekly", labels=labels,
+                               color_discrete_sequence=web.CATEGORY_COLORS), key="review_trend")
     options = sorted(trend["check"].unique())
     picked = st.multiselect("Checks to plot", options, key="review_checks", default=[
         c.check for c in changes if c.status in ("new", "worse", "resolved") and c.check in options][:6])
     if picked:
-        st.plotly_chart(px.line(trend[trend["check"].isin(picked)], x="week", y="count", color="check", markers=True,
-                                title="Findings per check, weekly", labels=labels,
-                                color_discrete_sequence=web.CATEGORY_COLORS), key="review_check_trend")
+        st.plotly_chart(web.figure("line", trend[trend["check"].isin(picked)], x="week", y="count", color="check",
+                                   markers=True, title="Findings per check, weekly", labels=labels,
+                                   color_discrete_sequence=web.CATEGORY_COLORS), key="review_check_trend")
 
 st.subheader("Acknowledged findings")
 st.caption("An acknowledgement never hides a finding: it is counted above and listed here, apart, until it expires.")

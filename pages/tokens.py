@@ -1,6 +1,5 @@
 """Tokens: the patient-doctor sharing tokens of Supabase, by state and by expiry."""
 
-import plotly.express as px
 import streamlit as st
 
 from lib import reports, web
@@ -30,10 +29,10 @@ timeline = rep["timeline"]
 if timeline.empty:
     st.info("No active token expires between 30 days ago and 60 days ahead.")
 else:
-    fig = px.bar(timeline, x="day", y="tokens", color="state", title="Active tokens by day of expiry",
-                 labels={"day": "Expiry day (UTC)", "tokens": "Active tokens", "state": "State"},
-                 color_discrete_map={"expired, still active": web.CHART_COLORS["error"], "valid": web.CHART_COLORS["ok"]})
-    fig.add_vline(x=run.started_at, line_dash="dash", line_color="#555", annotation_text="now")
+    fig = web.figure("bar", timeline, now=run.started_at, x="day", y="tokens", color="state",
+                     title="Active tokens by day of expiry",
+                     labels={"day": "Expiry day (UTC)", "tokens": "Active tokens", "state": "State"},
+                     color_discrete_map={"expired, still active": web.CHART_COLORS["error"], "valid": web.CHART_COLORS["ok"]})
     st.plotly_chart(fig, key="token_timeline")
 
 for tab, s in zip(st.tabs([s.label for s in rep["states"]]), rep["states"], strict=True):

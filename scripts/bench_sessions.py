@@ -3,12 +3,17 @@
 Starts a demo of its own (its own data folder, `python -m lib demo --patients N`), the dashboard
 (`streamlit run app.py`) on a free port, and Debian's Chromium through Playwright with S sessions
 (one browser context each). Each session opens /health once, then for D seconds goes to Stores and
-back to Health through the sidebar; each return to Health is timed from the click to the page drawn
-(the Health title, the area tiles' "Findings" metrics, no script running): the server's run of the
-page and the browser's drawing, without reloading the app's bundle. First a single session does the
-same for 10 s (idle). Prints and writes the median, p95 and max.
+back to Health through the sidebar, pausing a think time between clicks (`--think T`: uniform in
+[T/2, 3T/2] seconds, as a person reads a page; 0 = clicks back to back, a closed loop); each return
+to Health is timed from the click to the page drawn (the Health title, the area tiles' "Findings"
+metrics, no script running): the server's run of the page and the browser's drawing, without
+reloading the app's bundle. First a single session does the same for 10 s (idle). Prints and writes
+the median, p95 and max, the navigations per second, and the CPU seconds the dashboard's server and
+the browsers used in the measured window (all on this machine: the browsers' drawing competes with
+the server for its cores).
 
-    .venv/bin/python scripts/bench_sessions.py [--patients 5000] [--sessions 20] [--seconds 60] [--out FILE]
+    .venv/bin/python scripts/bench_sessions.py [--patients 5000] [--sessions 20] [--seconds 60]
+        [--think 0,5] [--out FILE]
 
 It lives beside `python -m lib bench` rather than in it because it drives a browser.
 """
@@ -19,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -61,8 +67,24 @@ async def _drawn(page: Any, title: str, timeout_s: float) -> None:
         await asyncio.sleep(0.05)
 
 
+def _cpu_s(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the server `pid` and by the browsers this process started."""
+    import psutil
+
+    def used(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+            return t.user + t.system
+        except psutil.Error:
+            return 0.0
+
+    browsers = [c for c in psutil.Process().children(recursive=True) if "chrom" in c.name().lower()]
+    return {"server": used(psutil.Process(pid)), "browsers": sum(used(c) for c in browsers)}
+
+
 async def _session(browser: Any, url: str, until: float | asyncio.Future[float], times: list[float],
-                   errors: list[str], ready: asyncio.Event | None = None) -> None:
+                   errors: list[str], ready: asyncio.Event | None = None, think: float = 0.0,
+                   rng: random.Random | None = None) -> None:
     """One browser session: opens /health once (the app's bundle, the websocket), then goes to
     Stores and back to Health through the sidebar until `until`; each return to Health is timed
     from the click to the page drawn (the script's run on the server and the drawing)."""
@@ -75,10 +97,20 @@ async def _session(browser: Any, url: str, until: float | asyncio.Future[float],
         if ready is not None:  # every session has opened the app: the measured window starts together
             ready.set()
         end = await until if isinstance(until, asyncio.Future) else until
+        rng = rng or random.Random(0)
+
+        async def pause() -> None:
+            if think > 0:
+                await asyncio.sleep(rng.uniform(think / 2, think * 1.5))
+
         while time.monotonic() < end:
             try:
+                await pause()
                 await nav.get_by_role("link", name="Stores").click()
                 await _drawn(page, "Stores", 120)
+                await pause()
+                if time.monotonic() >= end:
+                    break
                 t0 = time.perf_counter()
                 await nav.get_by_role("link", name="Health").click()
                 await _drawn(page, "Health", 120)
@@ -89,7 +121,7 @@ async def _session(browser: Any, url: str, until: float | asyncio.Future[float],
         await context.close()
 
 
-async def _drive(url: str, sessions: int, seconds: float) -> dict[str, Any]:
+async def _drive(url: str, sessions: int, seconds: float, thinks: list[float], server_pid: int) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -102,20 +134,33 @@ async def _drive(url: str, sessions: int, seconds: float) -> dict[str, Any]:
             await warm.close()
             idle: list[float] = []
             await _session(browser, url, time.monotonic() + 10, idle, [])
-            times: list[float] = []
-            errors: list[str] = []
-            until: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-            events = [asyncio.Event() for _ in range(sessions)]
+            loaded: dict[str, Any] = {}
+            for think in thinks:
+                times: list[float] = []
+                errors: list[str] = []
+                until: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+                events = [asyncio.Event() for _ in range(sessions)]
+                window: dict[str, Any] = {}
 
-            async def start() -> None:  # the window opens once every session has drawn Health once
-                for e in events:
-                    await e.wait()
-                until.set_result(time.monotonic() + seconds)
+                async def start(events: list[asyncio.Event] = events, until: asyncio.Future[float] = until,
+                                window: dict[str, Any] = window) -> None:
+                    for e in events:  # the window opens once every session has drawn Health once
+                        await e.wait()
+                    window |= {"cpu": _cpu_s(server_pid), "load": os.getloadavg()[0]}
+                    until.set_result(time.monotonic() + seconds)
 
-            await asyncio.gather(start(), *(_session(browser, url, until, times, errors, e) for e in events))
+                await asyncio.gather(start(), *(_session(browser, url, until, times, errors, e, think, random.Random(i))
+                                                for i, e in enumerate(events)))
+                cpu = _cpu_s(server_pid)
+                loaded[f"think_{think:g}s"] = {
+                    "think_s": think, **_stats(times), "navigations_per_s": round(len(times) / seconds, 2),
+                    "cpu_s": {k: round(v - window["cpu"][k], 1) for k, v in cpu.items()},
+                    "load_average_1m": [window["load"], os.getloadavg()[0]],
+                    "errors": len(errors), "first_errors": errors[:5]}
+                print(json.dumps({f"think_{think:g}s": loaded[f"think_{think:g}s"]}), file=sys.stderr, flush=True)
         finally:
             await browser.close()
-    return {"idle": idle, "times": times, "errors": errors}
+    return {"idle": idle, "loaded": loaded}
 
 
 def _stats(xs: list[float]) -> dict[str, Any]:
@@ -131,6 +176,7 @@ def main() -> int:
     ap.add_argument("--patients", type=int, default=5000)
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--think", default="0,5", help="think times to measure in turn, seconds, comma-separated")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
@@ -152,7 +198,8 @@ def main() -> int:
              "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         _wait_http(f"http://127.0.0.1:{port}/_stcore/health", 240)
-        got = asyncio.run(_drive(f"http://127.0.0.1:{port}", args.sessions, args.seconds))
+        thinks = [float(t) for t in str(args.think).split(",") if t.strip()]
+        got = asyncio.run(_drive(f"http://127.0.0.1:{port}", args.sessions, args.seconds, thinks, server.pid))
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -161,8 +208,8 @@ def main() -> int:
                        timeout=120)
         shutil.rmtree(data_dir, ignore_errors=True)
     result = {"patients": args.patients, "sessions": args.sessions, "seconds": args.seconds,
-              "load_average": os.getloadavg(), "idle": _stats(got["idle"]), "loaded": _stats(got["times"]),
-              "errors": len(got["errors"]), "first_errors": got["errors"][:5]}
+              "cpus": os.cpu_count(), "load_average": os.getloadavg(), "idle": _stats(got["idle"]),
+              "loaded": got["loaded"]}
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1))

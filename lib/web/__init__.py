@@ -75,6 +75,7 @@ from lib.web.widgets import (
     check_results_frame,
     csv_download,
     down_notice,
+    figure,
     fix_card,
     fixes_frame,
     hidden_if_empty,
@@ -105,6 +106,6 @@ __all__ = [
     "page_header", "patient_search", "patient_view", "ping", "plain", "previous_run", "redact", "report_link",
     "review_acks", "review_compare", "review_runs", "role_picker", "row_counts", "run_checks_now", "runbook_entries", "runbook_entry",
     "schema",
-    "settings_key", "show_error", "show_fix_result", "status_badge", "styled", "sync_jobs", "text_download",
+    "settings_key", "show_error", "show_fix_result", "status_badge", "styled", "figure", "sync_jobs", "text_download",
     "tile", "token_report", "trends", "unmask_widget", "weekly_trend",
 ]
