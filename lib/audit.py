@@ -14,7 +14,7 @@ reason required), `export_csv` (any role; masked for support), `log` (AUDIT_ROLE
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,15 @@ def csv_bytes(actor: Actor, df: pd.DataFrame, *, uid: str | None = None,
     require(actor, ROLES, "export data")
     out = phi.for_role(df, actor.role, uid=uid, unmasked=unmasked)
     return out.to_csv(index=False).encode(), out is not df
+
+
+def csv_later(actor: Actor, df: pd.DataFrame, *, uid: str | None = None,
+              unmasked: str | None = None) -> tuple[Callable[[], bytes], bool]:
+    """csv_bytes deferred: the role is checked now; the bytes are built when the returned function
+    is called (a download's click), not on every rerun of the page. Also whether they are masked."""
+    require(actor, ROLES, "export data")
+    will_mask = phi.masks(actor.role) and not (uid is not None and unmasked is not None and uid == unmasked)
+    return (lambda: csv_bytes(actor, df, uid=uid, unmasked=unmasked)[0]), will_mask
 
 
 def record_export(stores: Stores, actor: Actor, name: str, rows: int, masked: bool) -> int:

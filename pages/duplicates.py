@@ -43,8 +43,8 @@ for row in frame.itertuples():
     if not r.count:
         continue
     with st.expander(f"{r.id} · {r.count:,} · {row.title}", icon=web.STATUS_ICONS[r.severity]):
-        keys = reports.keys_frame(r)
-        st.dataframe(keys.head(500), hide_index=True, width="stretch", key=f"keys_{r.id}", column_config={
+        keys = web.derived(run, f"keys:{r.id}", lambda r=r: reports.keys_frame(r))
+        st.dataframe(web.derived(run, f"keys500:{r.id}", lambda keys=keys: keys.head(500)), hide_index=True, width="stretch", key=f"keys_{r.id}", column_config={
             "patient": web.link_column("Patient page", r"q=(.*)$")})
         if len(keys) > 500:
             st.caption(f"The first 500 of {len(keys):,} keys; the CSV holds them all.")

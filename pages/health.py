@@ -19,7 +19,9 @@ def health() -> None:
     web.checked_caption(run)
     web.watcher_status(stores)
     status = reports.overall_status(run)
-    failing = reports.failing_frame(run, prev["counts"] if prev else None)
+    counts = prev["counts"] if prev else None
+    since = prev["id"] if prev else None
+    failing = web.derived(run, f"failing:{since}", lambda: reports.failing_frame(run, counts))
     found = int((failing["count"] > 0).sum())
     if status == "ok":
         st.success(f"All good: none of the {len(run.results)} checks has a finding.", icon=web.STATUS_ICONS["ok"])
@@ -47,7 +49,7 @@ def health() -> None:
             if not s["ok"]:
                 st.caption(web.plain(web.redact(s.get("error"))))
 
-    for col, a in zip(st.columns(len(reports.AREAS)), reports.areas(run, prev["counts"] if prev else None), strict=True):
+    for col, a in zip(st.columns(len(reports.AREAS)), web.derived(run, f"areas:{since}", lambda: reports.areas(run, counts)), strict=True):
         with col:
             web.tile(reports.AREA_TITLES[a.area], a.status, a.findings,
                      f"{a.failing} of {a.checks} checks with findings" + (f", {a.unknown} could not run" if a.unknown else ""),

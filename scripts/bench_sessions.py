@@ -67,19 +67,25 @@ async def _drawn(page: Any, title: str, timeout_s: float) -> None:
         await asyncio.sleep(0.05)
 
 
-def _cpu_s(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by the server `pid` and by the browsers this process started."""
+def _cpu_s(pid: int) -> dict[str, dict[int, float]]:
+    """CPU seconds (user + system) used so far, by process: the server `pid`, and the browsers this
+    process started."""
     import psutil
 
     def used(p: psutil.Process) -> float:
         try:
             t = p.cpu_times()
-            return t.user + t.system
+            return float(t.user + t.system)
         except psutil.Error:
             return 0.0
 
     browsers = [c for c in psutil.Process().children(recursive=True) if "chrom" in c.name().lower()]
-    return {"server": used(psutil.Process(pid)), "browsers": sum(used(c) for c in browsers)}
+    return {"server": {pid: used(psutil.Process(pid))}, "browsers": {c.pid: used(c) for c in browsers}}
+
+
+def _cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds between two _cpu_s readings (a process gone by the second reading is not counted)."""
+    return {k: round(sum(v - before[k].get(p, 0.0) for p, v in after[k].items()), 1) for k in after}
 
 
 async def _session(browser: Any, url: str, until: float | asyncio.Future[float], times: list[float],
@@ -154,7 +160,7 @@ async def _drive(url: str, sessions: int, seconds: float, thinks: list[float], s
                 cpu = _cpu_s(server_pid)
                 loaded[f"think_{think:g}s"] = {
                     "think_s": think, **_stats(times), "navigations_per_s": round(len(times) / seconds, 2),
-                    "cpu_s": {k: round(v - window["cpu"][k], 1) for k, v in cpu.items()},
+                    "cpu_s": _cpu_used(window["cpu"], cpu),
                     "load_average_1m": [window["load"], os.getloadavg()[0]],
                     "errors": len(errors), "first_errors": errors[:5]}
                 print(json.dumps({f"think_{think:g}s": loaded[f"think_{think:g}s"]}), file=sys.stderr, flush=True)

@@ -120,7 +120,18 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
             files[filename] = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
         return original(self, path_or_data, mimetype, kind, filename)
 
+    def deferred(self: Any, data_callable: Any, mimetype: Any, coordinates: Any, file_name: str | None = None,
+                 **kw: Any) -> str:
+        if file_name:  # a download built on click (st.download_button(data=callable)): built here as on a click
+            data = data_callable()
+            files[file_name] = data if isinstance(data, bytes) else str(data).encode()
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    original_deferred = MediaFileManager.add_deferred
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", deferred)
     return files
 
 

@@ -181,3 +181,25 @@ def test_configuration_is_settings_or_one_sentence_without_the_secret(env: dict[
             if n in SECRET_SETTINGS and pw:
                 assert pw in "".join(found), n  # a configured secret is known, so it can be redacted
                 assert pw not in repr(s) and pw not in str(s), n
+
+
+def test_settings_are_read_again_when_the_environment_or_the_secrets_file_changes(
+        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """load_settings() hands back the settings read last while nothing they come from changed (a
+    dashboard rerun asks a dozen times), and reads them again as soon as something did."""
+    monkeypatch.setenv("PHONE_DEFAULT_REGION", "GB")
+    first = load_settings()
+    assert first.phone_default_region == "GB"
+    assert load_settings() is first  # unchanged: the same settings, not read again
+    monkeypatch.setenv("PHONE_DEFAULT_REGION", "FR")
+    assert load_settings().phone_default_region == "FR"  # the environment changed
+    monkeypatch.delenv("PHONE_DEFAULT_REGION")
+    clean_env.write_text('phone_default_region = "DE"\n')
+    assert load_settings().phone_default_region == "DE"  # the secrets file appeared
+    clean_env.write_text('phone_default_region = "IT"\n# a longer file\n')
+    assert load_settings().phone_default_region == "IT"  # the secrets file changed
+    assert load_settings(phone_default_region="ES").phone_default_region == "ES"  # overrides: always read
+    assert load_settings().phone_default_region == "IT"
+    clean_env.write_text('phone_default_region = "IT"\nstatement_timeout_ms = "soon"\n')
+    with pytest.raises(ConfigError, match="STATEMENT_TIMEOUT_MS"):  # a broken file is never served from memory
+        load_settings()

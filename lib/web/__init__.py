@@ -27,7 +27,7 @@ from lib.web.actions import (
     send_test_alert,
     start_maintenance,
 )
-from lib.web.cache import PING_TTL_S, REFRESH_SECONDS, Read, cached, clear
+from lib.web.cache import PING_TTL_S, REFRESH_SECONDS, Read, cached, clear, derived
 from lib.web.frame import (
     STORE_LABELS,
     chart_text,
@@ -100,7 +100,7 @@ __all__ = [
     "watch_heartbeat", "watcher_status",
     "CATEGORY_COLORS", "CHART_COLORS", "PING_TTL_S", "REFRESH_SECONDS", "STATUS_COLORS", "STATUS_ICONS",
     "STATUS_WORDS", "STORE_LABELS", "Read", "actor", "apply_dialog", "audit_log", "cached", "chart_text",
-    "check_count", "check_results_frame", "check_run", "checked_caption", "clear", "csv_download", "down_notice",
+    "check_count", "check_results_frame", "check_run", "checked_caption", "clear", "csv_download", "derived", "down_notice",
     "fix_audit", "fix_card", "fix_plan", "fix_status", "fixes_frame", "gate", "get_settings", "get_stores",
     "hidden_if_empty", "highlight_rows", "latest_run", "link_column", "masked", "masks_phi", "may_apply", "navigate",
     "page_header", "patient_search", "patient_view", "ping", "plain", "previous_run", "redact", "report_link",

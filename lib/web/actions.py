@@ -19,8 +19,8 @@ import streamlit as st
 from lib.config import Settings
 from lib.errors import OpsError
 from lib.stores import Stores
-from lib.web.access import actor, masked
-from lib.web.cache import REFRESH_SECONDS, clear
+from lib.web.access import actor, masked, masks_phi
+from lib.web.cache import REFRESH_SECONDS, clear, derived
 from lib.web.frame import STORE_LABELS, fail, plain, redact, show_error, stores_key
 from lib.web.reads import ping
 
@@ -76,7 +76,10 @@ def check_run(stores: Stores) -> Any:
     elif latest.error:
         st.warning(f"The last refresh of the checks failed ({plain(redact(latest.error))}); showing the run before it.",
                    icon=":material/warning:")
-    return masked(latest.run)
+    run = latest.run
+    if not masks_phi():
+        return run
+    return derived(run, "masked", lambda: masked(run))  # one masked copy per run for every session
 
 
 def check_count() -> int:

@@ -7,6 +7,9 @@
   it returns a Read; an exception becomes the Read's error and is never cached (the next run asks
   again), and so is a result wrapped in `Uncached` (a store was down: asked again next run).
 - `clear(*groups)`: forget what every read registered under one of `groups` holds.
+- `derived(run, name, build)`: what a page derives from a check run (its frames, the run as a role
+  sees it), built once per run object and name for the whole server and shared, not copied: the
+  run is immutable, so is what is built from it; a new run gets new entries (the last few runs kept).
 
 Groups: "stores" (pings, row counts), "monitor" (what is built on the check run and the history;
 cleared by Run checks now), "fix" (every read built on the stores' data; cleared after an apply),
@@ -19,6 +22,8 @@ st.cache_data appears nowhere else in lib.web (tests/test_web_cache_registry.py)
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -147,3 +152,44 @@ def in_group(group: str) -> list[str]:
     """The names of the reads registered under `group`."""
     return sorted(name for name, read in REGISTRY.items() if group in read.groups)
 
+
+
+# ---------------------------------------------------------------------- derived from a run
+class _RunMemo:
+    """{run object: {name: value}} for the last RUNS run objects (compared by identity, held here so
+    that an id is never reused while its entries live)."""
+
+    RUNS = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: OrderedDict[int, tuple[Any, dict[str, Any]]] = OrderedDict()
+
+    def get(self, run: Any, name: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            entry = self._runs.get(id(run))
+            if entry is not None and entry[0] is run and name in entry[1]:
+                self._runs.move_to_end(id(run))
+                return entry[1][name]
+        value = build()  # outside the lock: two sessions may build the same once, never wait on each other
+        with self._lock:
+            entry = self._runs.get(id(run))
+            if entry is None or entry[0] is not run:
+                entry = (run, {})
+                self._runs[id(run)] = entry
+            self._runs.move_to_end(id(run))
+            while len(self._runs) > self.RUNS:
+                self._runs.popitem(last=False)
+            return entry[1].setdefault(name, value)
+
+
+@st.cache_resource(show_spinner=False)
+def _run_memo() -> _RunMemo:
+    return _RunMemo()
+
+
+def derived(run: Any, name: str, build: Callable[[], T]) -> T:
+    """`build()` once per `run` (the object) and `name`, for every session of the server; `name`
+    carries whatever else the value depends on (e.g. the previous run's id). The value is shared:
+    read it, never change it."""
+    return _run_memo().get(run, name, build)

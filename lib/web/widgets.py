@@ -189,13 +189,14 @@ def tile(title: str, status: str, value: int, caption: str | None = None, page: 
 
 
 def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str, uid: str | None = None) -> None:
-    """A CSV download of `df` as the reader may see it (lib.audit.csv_bytes: role checked, PHI masked
-    for support); the click is recorded in the audit log (lib.audit.record_export)."""
+    """A CSV download of `df` as the reader may see it (lib.audit.csv_later: role checked now, PHI
+    masked for support); the file is built when it is clicked, not on every rerun; the click is
+    recorded in the audit log (lib.audit.record_export)."""
     from lib import audit
 
     who = actor()
     try:
-        data, was_masked = audit.csv_bytes(who, df, uid=uid, unmasked=st.session_state.get(UNMASK_STATE))
+        data, was_masked = audit.csv_later(who, df, uid=uid, unmasked=st.session_state.get(UNMASK_STATE))
     except OpsError as exc:
         show_error(exc)
         return
