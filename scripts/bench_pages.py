@@ -42,7 +42,8 @@ def measure(page: str, reruns: int, query: dict[str, str], timeout: float) -> di
     at.switch_page(page)
     for k, v in query.items():
         at.query_params[k] = v
-    at.user = {"is_logged_in": True, "email": ADMIN}
+    # st.user after st.login: the subject and the issue time a session needs (lib.auth refuses one without them)
+    at.user = {"is_logged_in": True, "email": ADMIN, "sub": f"sub-{ADMIN}", "iat": int(time.time())}
     at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32},
                   "roles": {"admin": [ADMIN]}}
     t = time.perf_counter()
@@ -64,6 +65,8 @@ def measure(page: str, reruns: int, query: dict[str, str], timeout: float) -> di
         out["error"] = _texts(at.exception)[0] or "exception"
     if errors:  # a page may show an error box for a real finding; recorded, not fatal
         out["error_boxes"] = errors[:3]
+    if any(e.startswith("Sign in") for e in errors) or not at.title:  # the sign-in page, not the page measured
+        out["error"] = "the page was not shown: " + (errors[0] if errors else "no title")
     return out
 
 
