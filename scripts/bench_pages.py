@@ -1,6 +1,10 @@
 """Benchmark worker: every page of the dashboard under Streamlit's AppTest, signed in as an admin
-(as tests/apptest_support.py does), against the stores the environment configures. Per page: the
-first run with every cache cleared, then N reruns with the caches warm (median and max).
+(as tests/apptest_support.py does), against the stores the environment configures. First the server's cold start, once: Health with every cache
+empty (no store opened, no run held: the page waits for the first run or shows the history's).
+Then per page: its first run on that running server with the page's own caches empty (every
+st.cache_data read and everything derived from a run forgotten; the stores stay open and the run
+stays held, as for a person opening the page on a dashboard that is up), then N reruns with the
+caches warm (median and max).
 
 `python -m lib bench` runs it in a child process with the bench stores' environment (non-demo
 mode); it lives here rather than in lib/ because lib/ never imports streamlit:
@@ -32,12 +36,16 @@ def _texts(elements: Any) -> list[str]:
     return [str(getattr(e, "value", "") or "")[:200] for e in elements]
 
 
-def measure(page: str, reruns: int, query: dict[str, str], timeout: float) -> dict[str, Any]:
+def measure(page: str, reruns: int, query: dict[str, str], timeout: float, cold: bool = False) -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from lib.web.cache import _run_memo
+
     st.cache_data.clear()
-    st.cache_resource.clear()
+    _run_memo.clear()
+    if cold:
+        st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.switch_page(page)
     for k, v in query.items():
@@ -58,8 +66,9 @@ def measure(page: str, reruns: int, query: dict[str, str], timeout: float) -> di
         t = time.perf_counter()
         at.run()
         warm.append(time.perf_counter() - t)
-    out |= {"warm_median_s": round(statistics.median(warm), 3), "warm_max_s": round(max(warm), 3),
-            "reruns": reruns}
+    if warm:
+        out |= {"warm_median_s": round(statistics.median(warm), 3), "warm_max_s": round(max(warm), 3),
+                "reruns": reruns}
     errors = _texts(at.error)
     if at.exception:
         out["error"] = _texts(at.exception)[0] or "exception"
@@ -83,6 +92,9 @@ def main() -> int:
 
     pages = sorted(f"pages/{f.name}" for f in (ROOT / "pages").glob("*.py"))
     result: dict[str, Any] = {"pages": {}, "reruns": args.reruns, "patient_query": bool(args.patient_query)}
+    cold = measure("pages/health.py", 0, {}, args.timeout, cold=True)
+    result["cold_server_s"] = cold["first_s"]
+    print(f"cold server, Health: {cold['first_s']:.2f} s", file=sys.stderr, flush=True)
     for page in pages:
         query = {"q": args.patient_query} if page == "pages/patient.py" and args.patient_query else {}
         res = measure(page, args.reruns, query, args.timeout)

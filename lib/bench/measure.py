@@ -449,6 +449,7 @@ def measure_pages(info: Info, *, reruns: int = PAGE_RERUNS, patient_query: str |
     doc["peak_rss_mb"] = child.peak_rss_mb
     pages = doc.get("pages", {})
     doc["worst_warm_max_s"] = max((p["warm_max_s"] for p in pages.values() if "warm_max_s" in p), default=None)
+    doc["worst_first_s"] = max((p["first_s"] for p in pages.values() if "first_s" in p), default=None)
     doc["ok"] = all("error" not in p for p in pages.values())
     return doc
 

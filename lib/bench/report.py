@@ -27,6 +27,7 @@ TARGETS = {
     "ours_over_floor": 2.0,  # and within 2x of reading the key columns alone
     "lookup_p95_ms": 150.0,  # every identifier kind
     "page_warm_s": 1.0,  # every page, every warm rerun
+    "page_first_s": 5.0,  # every page's first run on a running dashboard
 }
 
 
@@ -92,6 +93,8 @@ def summary(r: dict[str, Any]) -> dict[str, tuple[Any, bool | None]]:
     out["lookup_p95_ms"] = (worst, None if worst is None else worst < TARGETS["lookup_p95_ms"])
     page = (r.get("pages") or {}).get("worst_warm_max_s")
     out["page_warm_s"] = (page, None if page is None else page < TARGETS["page_warm_s"])
+    first = (r.get("pages") or {}).get("worst_first_s")
+    out["page_first_s"] = (first, None if first is None else first < TARGETS["page_first_s"])
     return out
 
 
@@ -102,6 +105,7 @@ TARGET_LABELS = {
     "ours_over_floor": ("reconciliation: ours / reading the key columns alone (COPY)", "≤ 2×", "×"),
     "lookup_p95_ms": ("patient lookup p95, worst identifier kind", "< 150 ms", "ms"),
     "page_warm_s": ("page rerun with warm caches, worst page and rerun", "< 1 s", "s"),
+    "page_first_s": ("page first run on a running dashboard, worst page", "< 5 s", "s"),
 }
 
 
@@ -239,12 +243,16 @@ def pages_lines(r: dict[str, Any]) -> list[str]:
         if "error" in p:
             rows.append([f"`{page}`", _num(p.get("first_s")), "—", "—", f"**error**: {p['error'][:120]}"])
             continue
-        rows.append([f"`{page}`", _num(p["first_s"]), _num(p["warm_median_s"], 3), _num(p["warm_max_s"], 3),
+        rows.append([f"`{page}`", _num(p["first_s"]), _verdict(p["first_s"] < TARGETS["page_first_s"]),
+                     _num(p["warm_median_s"], 3), _num(p["warm_max_s"], 3),
                      _verdict(p["warm_max_s"] < TARGETS["page_warm_s"])])
-    lines = _table(["page", "first run s (caches empty)", "warm median s", "warm max s", "warm < 1 s"], rows)
+    lines = _table(["page", "first run s", "first < 5 s", "warm median s", "warm max s", "warm < 1 s"], rows)
+    cold = pg.get("cold_server_s")
     lines += ["", f"Streamlit AppTest, signed in as an admin, {pg.get('reruns')} warm reruns a page; the Patient page "
-                  "opened on a patient's UID. AppTest time is the script run on the server; the browser's drawing "
-                  "comes on top."]
+                  "opened on a patient's UID. *First run*: the page opened on a running dashboard with its own caches "
+                  "empty (its reads and what it derives from the run; the stores open, the run held)"
+                  + (f"; the server's cold start (nothing open, Health) took {_num(cold)} s" if cold is not None else "")
+                  + ". AppTest time is the script run on the server; the browser's drawing comes on top."]
     return lines
 
 
