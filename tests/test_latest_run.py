@@ -153,3 +153,31 @@ def _first_uid(stores: Any) -> str:
     with stores.core.read() as conn:
         return str(conn.exec_driver_sql("SELECT firebase_uid FROM users WHERE role = 'PATIENT' AND firebase_uid "
                                         "IS NOT NULL ORDER BY firebase_uid LIMIT 1").scalar())
+
+
+def test_the_run_happens_in_a_worker_process_and_outlives_its_death(demo: Any, stores: Any) -> None:
+    """The check run is not in the dashboard's process (it would hold the interpreter against every
+    page's rerun): one worker process runs it; a worker killed mid-run costs that run only (said in
+    one sentence, the run before stays shown) and the next run gets a new worker."""
+    import multiprocessing
+    import os
+    import signal
+
+    demo.ensure()
+    svc = latest.RunService()
+    before = {p.pid for p in multiprocessing.active_children()}
+    first = svc.latest(stores, max_age_s=3600, wait_s=300)
+    assert first.run is not None and first.error is None
+    workers = [p for p in multiprocessing.active_children() if p.pid not in before]
+    assert len(workers) == 1 and workers[0].pid != os.getpid()
+    svc.latest(stores, max_age_s=0)  # stale: a background run starts in that worker
+    os.kill(workers[0].pid, signal.SIGKILL)
+    svc.wait_idle()
+    after = svc.latest(stores, max_age_s=3600)
+    assert after.run is first.run and after.error and "worker process ended" in after.error
+    svc.latest(stores, max_age_s=0)
+    svc.wait_idle()
+    fresh = svc.latest(stores, max_age_s=3600)
+    assert fresh.run is not first.run and fresh.error is None
+    assert {r.id for r in fresh.run.results} == set(CHECK_IDS)
+    svc.forget()

@@ -10,14 +10,23 @@ latest run saved in the history (samples only) and says a new one is in progress
 A run on request ("Run checks now", after a fix) needs the role oncall or admin (lib.roles.RUN_ROLES),
 checked here; a request while a run is under way joins it: never more than one run at a time per
 configuration. Every run this module starts is saved in the history (source "web").
+
+The run itself happens in a worker process of the service's own (one per configuration, started on
+the first run, kept for the next ones so that its Firebase listing can be reused): a check run is
+seconds to a minute of Python, and in the dashboard's own process it would hold the interpreter
+lock against every page's rerun of every session meanwhile. The worker opens the stores from the
+same settings, saves the run and hands it back whole (every key); its memory is its own.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -29,7 +38,25 @@ from lib.errors import OpsError, safe_message
 from lib.roles import RUN_ROLES, Actor, require
 
 if TYPE_CHECKING:
+    from lib.config import Settings
     from lib.stores import Stores
+
+
+# ---------------------------------------------------------------------- the worker process
+_WORKER_STORES: list[Stores] = []  # in a worker: the stores it opened (one configuration per worker)
+
+
+def _worker_run(settings: Settings, reuse_firebase_s: float) -> tuple[CheckRun | None, str | None]:
+    """In the worker: run every check, save the run; (run, None) or (None, one sentence)."""
+    try:
+        if not _WORKER_STORES:
+            from lib.stores import open_stores
+
+            _WORKER_STORES.append(open_stores(settings))
+        stores = _WORKER_STORES[0]
+        return history.record_run(stores, run_checks(stores, firebase_max_age_s=reuse_firebase_s), source="web"), None
+    except Exception as exc:  # noqa: BLE001 - handed back as one sentence, shown on the pages
+        return None, safe_message(exc, settings.secret_values())
 
 
 @dataclass
@@ -53,6 +80,7 @@ class RunService:
         self._done = threading.Event()
         self._error: str | None = None
         self._generation = 0  # bumped by forget(): a run started before it is not kept
+        self._pool: ProcessPoolExecutor | None = None  # the worker process (lazily started)
         self.runs_started = 0  # how many runs this service started (one per interval, whatever the sessions)
 
     # ------------------------------------------------------------------ reading
@@ -108,6 +136,15 @@ class RunService:
             self._run = None
             self._error = None
             self._generation += 1
+            pool, self._pool = self._pool, None
+        if pool is not None:  # its Firebase listing and connections belong to the old data
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _worker(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
 
     def _start(self, stores: Stores, reuse_firebase_s: float) -> None:
         """Start a background run unless one is under way (the caller holds the lock)."""
@@ -118,9 +155,15 @@ class RunService:
         self.runs_started += 1
 
         def work() -> None:
+            pool = None
             try:
-                run = history.record_run(stores, run_checks(stores, firebase_max_age_s=reuse_firebase_s), source="web")
-                error = None
+                pool = self._worker()
+                run, error = pool.submit(_worker_run, stores.settings, reuse_firebase_s).result()
+            except BrokenProcessPool:
+                run, error = None, "The check run's worker process ended before the run finished (out of memory?)."
+                with self._lock:
+                    if self._pool is pool:
+                        self._pool = None
             except Exception as exc:  # noqa: BLE001 - shown on the pages as one sentence
                 run, error = None, safe_message(exc, stores.settings.secret_values())
             with self._lock:
