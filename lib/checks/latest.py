@@ -11,29 +11,30 @@ A run on request ("Run checks now", after a fix) needs the role oncall or admin 
 checked here; a request while a run is under way joins it: never more than one run at a time per
 configuration. Every run this module starts is saved in the history (source "web").
 
-The run itself happens in a worker process of the service's own (one per configuration, started on
-the first run, kept for the next ones so that its Firebase listing can be reused): a check run is
-seconds to a minute of Python, and in the dashboard's own process it would hold the interpreter
-lock against every page's rerun of every session meanwhile. The worker opens the stores from the
-same settings, saves the run and hands it back whole (every key); its memory is its own.
+The run itself happens in a worker process of the service's own (lib.checks.worker; one per
+configuration, started on the first run, kept for the next ones so that its Firebase listing can be
+reused): a check run is seconds to a minute of Python, and in the dashboard's own process it would
+hold the interpreter lock against every page's rerun of every session meanwhile. The worker opens
+the stores from the same settings, saves the run and hands it back whole (every key); its memory is
+its own. A worker that dies costs the run under way (one sentence); the next run starts a new one.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lib import history
 from lib.checks.ids import BY_ID
-from lib.checks.runner import CheckResult, CheckRun, run_checks
+from lib.checks.runner import CheckResult, CheckRun
+from lib.checks.worker import read_message, write_message
 from lib.errors import OpsError, safe_message
 from lib.roles import RUN_ROLES, Actor, require
 
@@ -43,20 +44,37 @@ if TYPE_CHECKING:
 
 
 # ---------------------------------------------------------------------- the worker process
-_WORKER_STORES: list[Stores] = []  # in a worker: the stores it opened (one configuration per worker)
+class _Worker:
+    """The service's worker process (lib.checks.worker), started on the first run and kept."""
+
+    def __init__(self) -> None:
+        from lib.config import PROJECT_ROOT
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "lib.checks.worker"], cwd=PROJECT_ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def run(self, settings: Settings, reuse_firebase_s: float) -> tuple[CheckRun | None, str | None]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            write_message(self.proc.stdin, (settings, reuse_firebase_s))
+            answer: tuple[CheckRun | None, str | None] = read_message(self.proc.stdout)
+            return answer
+        except (EOFError, OSError, ValueError):  # it died, or forget() closed its input first
+            raise _WorkerEnded from None
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()  # the worker ends at the end of its input, after a run under way
+            except OSError:
+                pass
 
 
-def _worker_run(settings: Settings, reuse_firebase_s: float) -> tuple[CheckRun | None, str | None]:
-    """In the worker: run every check, save the run; (run, None) or (None, one sentence)."""
-    try:
-        if not _WORKER_STORES:
-            from lib.stores import open_stores
-
-            _WORKER_STORES.append(open_stores(settings))
-        stores = _WORKER_STORES[0]
-        return history.record_run(stores, run_checks(stores, firebase_max_age_s=reuse_firebase_s), source="web"), None
-    except Exception as exc:  # noqa: BLE001 - handed back as one sentence, shown on the pages
-        return None, safe_message(exc, settings.secret_values())
+class _WorkerEnded(Exception):
+    pass
 
 
 @dataclass
@@ -80,7 +98,7 @@ class RunService:
         self._done = threading.Event()
         self._error: str | None = None
         self._generation = 0  # bumped by forget(): a run started before it is not kept
-        self._pool: ProcessPoolExecutor | None = None  # the worker process (lazily started)
+        self._pool: _Worker | None = None  # the worker process (started on the first run)
         self.runs_started = 0  # how many runs this service started (one per interval, whatever the sessions)
 
     # ------------------------------------------------------------------ reading
@@ -138,12 +156,18 @@ class RunService:
             self._generation += 1
             pool, self._pool = self._pool, None
         if pool is not None:  # its Firebase listing and connections belong to the old data
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.close()
 
-    def _worker(self) -> ProcessPoolExecutor:
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the worker that runs the checks (None before the first run)."""
+        pool = self._pool
+        return pool.proc.pid if pool is not None else None
+
+    def _worker(self) -> _Worker:
         with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            if self._pool is None or not self._pool.alive():
+                self._pool = _Worker()
             return self._pool
 
     def _start(self, stores: Stores, reuse_firebase_s: float) -> None:
@@ -158,8 +182,8 @@ class RunService:
             pool = None
             try:
                 pool = self._worker()
-                run, error = pool.submit(_worker_run, stores.settings, reuse_firebase_s).result()
-            except BrokenProcessPool:
+                run, error = pool.run(stores.settings, reuse_firebase_s)
+            except _WorkerEnded:
                 run, error = None, "The check run's worker process ended before the run finished (out of memory?)."
                 with self._lock:
                     if self._pool is pool:
