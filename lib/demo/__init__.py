@@ -74,6 +74,7 @@ def load_data(stores: Stores, data: DemoData, progress: Callable[[str], None]) -
                 display_name=u["display_name"],
                 email_verified=u["email_verified"],
                 custom_claims=u["claims"],
+                disabled=bool(u.get("disabled")),
             )
             for u in data.firebase_users
         ]
