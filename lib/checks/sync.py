@@ -9,8 +9,9 @@ a value, no Python object per value); document ids, prescription URLs and other 
 16-byte binary columns read with COPY's binary format (5 M documents = 80 MB a side). Comparisons are
 Arrow hash joins (multi-threaded, outside the GIL). The one check whose key set is as big as the
 documents table and whose other side is small (Supabase documents whose patient is no Firebase user)
-is pushed down to the database with the Firebase uids as an array parameter. Results keep the exact
-count and the first KEYS_LIMIT keys in order.
+is pushed down to the database with the Firebase uids as an array parameter; so are the two access
+checks, with the uids of the disabled Firebase Auth users (a small set: the listing's `disabled`
+column). Results keep the exact count and the first KEYS_LIMIT keys in order.
 """
 
 from __future__ import annotations
