@@ -218,7 +218,8 @@ class _Builder:
         fb_email: str | None = "same",
         fb_phone: str | None = "same",
         postgres_id: str | None = None,
-        disabled: bool = False,  # the Firebase Auth user is disabled
+        disabled: bool = False,  # the Firebase Auth user is disabled (it last signed in `signed_in`)
+        signed_in: datetime | None = None,
         banned_until: datetime | None = None,  # of the Supabase user
     ) -> None:
         def pick(v: str | None, same: str | None) -> str | None:
@@ -236,7 +237,8 @@ class _Builder:
             self.d.firebase_users.append({"uid": p.uid, "email": pick(fb_email, p.email),
                                           "phone": pick(fb_phone, p.phone), "display_name": name,
                                           "email_verified": True, "claims": {"role": "patient"},
-                                          **({"disabled": True} if disabled else {})})
+                                          **({"disabled": True} if disabled else {}),
+                                          **({"last_sign_in": signed_in} if signed_in else {})})
         if firestore:
             doc = {"full_name": name, "date_of_birth": p.dob.isoformat(),
                    "postgres_user_id": p.user_id if core else None,
@@ -721,7 +723,7 @@ class _Builder:
         whose doctors' connections are still active; near misses next to them."""
         for _ in range(self.k):
             p = self.person()  # live Supabase user, two active connections: counts in both
-            self.add_patient(p, disabled=True)
+            self.add_patient(p, disabled=True, signed_in=self.ago(3, 30))
             self.plant("identity.disabled_live_in_supabase", p.uid)
             for _ in range(2):
                 cid = self.connection(p.uid, self.rng.choice(self.doctors)[1], active=True, expires=self.ahead(5, 40))
