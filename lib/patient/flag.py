@@ -27,7 +27,8 @@ class AccessFlag:
 
 
 def _since(fb: dict[str, object]) -> str:
-    times = [t for t in (fb.get("last_sign_in_at"), fb.get("last_refresh_at")) if isinstance(t, datetime)]
+    times = [datetime.fromisoformat(t) for t in (fb.get("last_sign_in_at"), fb.get("last_refresh_at"))
+             if isinstance(t, str) and t]
     if not times:
         return ("since an unknown date (Firebase Auth records no date of disabling, and this user never "
                 "signed in)")

@@ -367,9 +367,10 @@ class FirebaseStore:
             raise _firebase_error("emulator", exc) from exc
 
 
-def _ms_time(ms: Any) -> datetime | None:
-    """A Firebase Auth timestamp (milliseconds since the epoch) as an aware datetime."""
-    return datetime.fromtimestamp(int(ms) / 1000, UTC) if ms else None
+def _ms_time(ms: Any) -> str | None:
+    """A Firebase Auth timestamp (milliseconds since the epoch) as ISO 8601 text in UTC (the rows
+    stay plain JSON values)."""
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).isoformat() if ms else None
 
 
 def _user_row(u: Any) -> dict[str, Any]:

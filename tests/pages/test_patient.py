@@ -3,6 +3,7 @@ fix links, a pick list for a name fragment, bad input in one sentence, a store t
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -124,8 +125,7 @@ def test_page_flags_a_patient_disabled_in_firebase_at_the_top(demo: Any, stores:
     _ok(at)
     flag = at.error[0].value  # the first element of the page after the heading
     text = flag.replace("\\", "")
-    signed_in = stores.firebase.get_users([uid])[0]["last_sign_in_at"]  # the nearest date Auth has
-    assert signed_in is not None
+    signed_in = datetime.fromisoformat(stores.firebase.get_users([uid])[0]["last_sign_in_at"])  # Auth's nearest date
     assert text.startswith(f"Disabled in Firebase Auth since some time after {signed_in:%Y-%m-%d %H:%M} UTC (its "
                            "last sign-in or token refresh: Firebase Auth records no date of disabling)")
     assert f"still live in Supabase, {n} active doctor connections." in text
