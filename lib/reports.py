@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from lib.checks.runner import CheckResult, CheckRun
     from lib.stores import Stores
 
-AREAS: tuple[str, ...] = ("sync", "duplicates", "orphans", "tokens", "constraints", "pulse")
+AREAS: tuple[str, ...] = ("sync", "duplicates", "orphans", "tokens", "access", "constraints", "pulse")
 AREA_TITLES = {"sync": "Sync", "duplicates": "Duplicates", "orphans": "Orphans", "tokens": "Tokens",
-               "constraints": "Constraints", "pulse": "Pulse"}
+               "access": "Access", "constraints": "Constraints", "pulse": "Pulse"}
 STATUS_RANK = {"error": 0, "warn": 1, "info": 2, "unknown": 3, "ok": 4}
 # Expected indexes (shown, not counted) that a fix creates.
 INDEX_FIXES: dict[tuple[str, str], str] = {

@@ -62,6 +62,10 @@ view = web.patient_view(stores, uid, found.down).or_stop()
 st.subheader(web.plain(view.name or uid))
 st.caption(f"Firebase UID {web.plain(uid)} · link to this patient: {web.plain(f'patient?q={uid}')} · searched every "
            f"store in {found.ms:,.0f} ms")
+if (flag := patient.access_flag(view)) is not None:  # disabled in Firebase Auth: at the top, with its fixes
+    fix_links = " · ".join(f"[{fix}]({link})" for fix, link in flag.fixes)
+    (st.error if flag.severity == "error" else st.info)(
+        web.plain(flag.text) + (f"  \nFixes: {fix_links}" if fix_links else ""), icon=":material/block:")
 web.unmask_widget(stores, uid)  # support: masked values, unmasked one patient at a time with a reason (audited)
 
 for col, part in zip(st.columns(len(patient.PARTS)), patient.PARTS, strict=True):

@@ -42,6 +42,7 @@ CHECKS_MD_FIXES = {
     "active_connection_index", "remap_appointment_patient_ids", "archive_orphan_rows", "validate_constraints",
     "appointments_patient_fk", "patient_foreign_keys", "close_duplicate_conversations", "open_conversation_index",
     "retry_failed_sync_jobs", "dedupe_medications", "remove_orphan_rag_chunks", "rag_chunks_fk",
+    "revoke_disabled_patients_connections", "ban_disabled_patients_in_supabase",
 }
 
 

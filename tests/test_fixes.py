@@ -6,8 +6,8 @@ injected at the end of the fix leaves the data as before, two applies at the sam
 once, the apply brings its own verification to 0 and leaves every unrelated check's keys unchanged,
 a second apply changes nothing and says so, and every attempt is in the audit log. A blocked fix
 refuses and names the blocking check; deleted rows are in their archive table, unchanged. At the end
-every constraint, duplicate and orphan finding of core and Supabase that has a fix is 0, except the
-duplicate users. Plus: the reviewed checksums, the lock timeout, the advisory lock, verification and
+every constraint, duplicate, orphan and access finding of core and Supabase that has a fix is 0,
+except the duplicate users. Plus: the reviewed checksums, the lock timeout, the advisory lock, verification and
 confirmation failures, the audit log being unavailable. The command line is in
 test_cli_fix.py, the Fixes page in tests/pages/test_fixes.py."""
 
@@ -59,7 +59,7 @@ FIXED_AT_THE_END = {
     c.id for c in CHECKS
     if (c.id.startswith(("constraint.", "dup.")) or (c.id.startswith("orphan.") and c.stores in (("core",), ("supabase",))
                                                      and c.fix is not None))
-} - NEEDS_A_PERSON | {"token.expired_active", "sync.jobs_failed"}
+} - NEEDS_A_PERSON | {"token.expired_active", "sync.jobs_failed", *(c.id for c in CHECKS if c.area == "access")}
 
 
 def _dsn(url: str) -> str:

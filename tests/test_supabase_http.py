@@ -42,6 +42,8 @@ SNAPSHOT_SUPABASE_CHECKS = [
     "sync.prescription_missing_in_supabase",
     "orphan.supabase_documents_patient",
     "orphan.connections_patient",
+    "identity.disabled_live_in_supabase",
+    "token.active_for_disabled_patient",
 ]
 SUPABASE_SQL_CHECKS = sorted(c.id for c in REGISTRY.values() if c.kind == "sql" and c.store == "supabase")
 CONSTRAINT_CHECKS = sorted(c.id for c in REGISTRY.values() if c.kind == "constraints")

@@ -48,7 +48,7 @@ FIREBASE_MAX = 100_000  # Firebase holds at most this many patients (plus doctor
 DOCS_PER_PATIENT = 5
 MIN_PATIENTS = 100
 MAX_PATIENTS = 5_000_000  # UIDs carry i in 8 digits; phone numbers are unique up to 8,000,000
-VERSION = 1  # bump when a formula on the Python side changes (Firebase users and profiles)
+VERSION = 2  # bump when a formula on the Python side changes (Firebase users and profiles)
 INFO_FILE = "bench.json"
 FRESH_FOR = timedelta(minutes=14)  # the fresh pending job (job_pending_fresh) is stuck after 15 minutes
 #                                   (the fresh document after 15, the lagged job leaves the hour after 57)
@@ -129,6 +129,9 @@ PLANTS: dict[str, int] = {
     "job_lag_near": 61,  # one that succeeded 9 minutes after its creation: must not count
     "job_lag_old": 62,  # one that lagged 30 minutes but succeeded 2 hours ago: must not count
     "doc_processing_fresh": 63,  # document 1 processing for 15 minutes: must not count (for 15 minutes)
+    "fb_disabled": 64,  # the Firebase Auth user is disabled (the account was closed), its Supabase user
+    #                     live and its connection active: identity.disabled_live_in_supabase and
+    #                     token.active_for_disabled_patient (only where Firebase holds the patient)
 }
 BY_RESIDUE: dict[int, str] = {r: name for name, r in PLANTS.items()}
 assert len(BY_RESIDUE) == len(PLANTS) and 0 not in BY_RESIDUE and max(BY_RESIDUE) < 100
@@ -251,6 +254,9 @@ def _contributions(name: str | None, in_firebase: bool) -> Counter[str]:
         c["sync.profile_missing"] += 1
     elif name == "fb_ghost":
         c["sync.firebase_user_missing_in_core"] += 1
+    elif name == "fb_disabled":
+        c["identity.disabled_live_in_supabase"] += 1
+        c["token.active_for_disabled_patient"] += 1
     if not has_auth_user:  # the patient's Supabase documents and connections name no Firebase user
         c["orphan.supabase_documents_patient"] += SB_DOCS.get(name or "", DOCS_PER_PATIENT)
         c["orphan.connections_patient"] += CONNECTIONS.get(name or "", 1)
@@ -343,6 +349,8 @@ SAMPLES: tuple[tuple[str, str, bool, Callable[[int, int, int], str]], ...] = (
     ("orphan.storage_objects", "stray_object", False,
      lambda s, n, i: f"{hb_uid(s, 'patient', i)}/stray-{hb_id(s, 'strayobject', i)}.pdf"),
     ("orphan.documents_file_missing", "file_missing", False, lambda s, n, i: hb_id(s, "doc", (i - 1) * 5 + 3)),
+    ("identity.disabled_live_in_supabase", "fb_disabled", True, lambda s, n, i: hb_uid(s, "patient", i)),
+    ("token.active_for_disabled_patient", "fb_disabled", True, lambda s, n, i: hb_id(s, "conn", i)),
     ("token.expired_active", "tok_expired", False, lambda s, n, i: hb_id(s, "conn", i)),
     ("token.expiring_soon", "tok_soon", False, lambda s, n, i: hb_id(s, "conn", i)),
     ("token.unused_expired", "tok_unused_inactive", False, lambda s, n, i: hb_id(s, "conn1", i)),
@@ -571,7 +579,8 @@ def firebase_users(seed: int, patients: int, in_firebase: int) -> Iterator[dict[
         if plant != "fb_user_none":
             yield {"uid": hb_uid(seed, "patient", i), "email": hb_email(i),
                    "phone": hb_phone(CHANGED_AREA if plant == "fb_phone" else hb_area(i), i),
-                   "display_name": f"Patient {i}", "claims": {"role": "patient"}}
+                   "display_name": f"Patient {i}", "claims": {"role": "patient"},
+                   **({"disabled": True} if plant == "fb_disabled" else {})}
         if plant == "fb_ghost":
             yield {"uid": hb_uid(seed, "gfb", i), "email": f"ghost.fb{i}@bench.example.com", "phone": None,
                    "display_name": f"Ghost {i}", "claims": {"role": "patient"}}
@@ -631,7 +640,8 @@ def _fill_firebase(auth_host: str, firestore_host: str, project_id: str, seed: i
     store().wipe_emulators()
     t0 = time.perf_counter()
     records = [auth.ImportUserRecord(uid=u["uid"], email=u["email"], phone_number=u["phone"],
-                                     display_name=u["display_name"], email_verified=True, custom_claims=u["claims"])
+                                     display_name=u["display_name"], email_verified=True, custom_claims=u["claims"],
+                                     disabled=bool(u.get("disabled")))
                for u in firebase_users(seed, patients, in_firebase)]
     with ThreadPoolExecutor(FIREBASE_THREADS, thread_name_prefix="bench-auth") as pool:
         list(pool.map(lambda batch: store().import_users(batch), _chunks(records, AUTH_BATCH)))

@@ -30,7 +30,8 @@ STORE_OF_PART: dict[str, str] = {"core": "core", "supabase": "supabase", "fireba
                                  "firestore": "firebase"}
 # area -> the report page (url path stem under pages/) that shows its checks in detail
 AREA_PAGE: dict[str, str] = {"sync": "checks", "duplicates": "duplicates", "orphans": "duplicates",
-                             "tokens": "tokens", "constraints": "constraints", "pulse": "checks"}
+                             "tokens": "tokens", "constraints": "constraints", "pulse": "checks",
+                             "access": "checks"}
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warn": 1, "info": 2}
 RUNBOOK = "docs/checks.md"
 # how the demo's generated weekly history (lib.review) moves a check; "steady": as it is now;
@@ -125,6 +126,7 @@ class CheckInfo:
 
 C, S, FA, FS = "core", "supabase", "firebase_auth", "firestore"
 SYNC, DUP, ORPHAN, TOKEN, CONSTRAINT, PULSE = "sync", "duplicates", "orphans", "tokens", "constraints", "pulse"
+ACCESS = "access"
 PAIR_UNIQUE = "the demo schema keeps the pair UNIQUE that prevents duplicate active connections"
 
 CHECKS: tuple[CheckInfo, ...] = (
@@ -197,6 +199,14 @@ CHECKS: tuple[CheckInfo, ...] = (
               sql("checks/token_expiring_soon", hours="token_expiring_hours"), demo_history="noisy"),
     CheckInfo("token.unused_expired", "info", (S,), "Expired tokens no doctor ever used", TOKEN,
               sql("checks/token_unused_expired")),
+    # access: an account switched off in Firebase Auth, still reachable in Supabase
+    CheckInfo("identity.disabled_live_in_supabase", "error", (S, FA),
+              "Patients disabled in Firebase still live in Supabase", ACCESS,
+              snapshot("disabled_live_in_supabase", "sb_disabled_live"), fix="ban_disabled_patients_in_supabase"),
+    CheckInfo("token.active_for_disabled_patient", "error", (S, FA),
+              "Active doctor connections of patients disabled in Firebase", ACCESS,
+              snapshot("active_for_disabled_patient", "sb_disabled_connections"),
+              fix="revoke_disabled_patients_connections"),
     # constraints
     CheckInfo("constraint.missing", "error", (C, S), "Expected constraints that are absent", CONSTRAINT,
               CONSTRAINTS),

@@ -9,8 +9,9 @@ a value, no Python object per value); document ids, prescription URLs and other 
 16-byte binary columns read with COPY's binary format (5 M documents = 80 MB a side). Comparisons are
 Arrow hash joins (multi-threaded, outside the GIL). The one check whose key set is as big as the
 documents table and whose other side is small (Supabase documents whose patient is no Firebase user)
-is pushed down to the database with the Firebase uids as an array parameter. Results keep the exact
-count and the first KEYS_LIMIT keys in order.
+is pushed down to the database with the Firebase uids as an array parameter; so are the two access
+checks, with the uids of the disabled Firebase Auth users (a small set: the listing's `disabled`
+column). Results keep the exact count and the first KEYS_LIMIT keys in order.
 """
 
 from __future__ import annotations
@@ -97,9 +98,29 @@ def _sb_doc_orphans(s: Stores, deps: dict[str, Any]) -> Part:
     return Found(*s.supabase.documents_unknown_patient(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
 
 
+def _disabled_uids(fb_users: pa.Table) -> list[str]:
+    """The uids of the Firebase Auth users that are `disabled` (the listing's column, "True"/"False")."""
+    if "disabled" not in fb_users.column_names:
+        return []
+    mask = pc.fill_null(pc.equal(fb_users.column("disabled"), "True"), False)
+    return pc.drop_null(fb_users.filter(mask).column("uid")).to_pylist()
+
+
+def _sb_disabled_live(s: Stores, deps: dict[str, Any]) -> Part:
+    assert s.supabase is not None
+    uids = _disabled_uids(deps["fb_users"])
+    return Found(*s.supabase.live_users_of(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
+
+
+def _sb_disabled_connections(s: Stores, deps: dict[str, Any]) -> Part:
+    assert s.supabase is not None
+    uids = _disabled_uids(deps["fb_users"])
+    return Found(*s.supabase.active_connections_of(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
+
+
 def _fb_users(s: Stores, _: dict[str, Any]) -> Part:
     assert s.firebase is not None
-    return s.firebase.users_table()
+    return s.firebase.users_table(("uid", "email", "phone", "role", "disabled"))
 
 
 def _fs_profiles(s: Stores, _: dict[str, Any]) -> Part:
@@ -128,6 +149,8 @@ PARTS: dict[str, PartSpec] = {
     "sb_prescriptions": PartSpec("supabase", _sb_prescriptions),
     "sb_conn_orphans": PartSpec("supabase", _sb_conn_orphans, after=("fb_users",)),
     "sb_doc_orphans": PartSpec("supabase", _sb_doc_orphans, after=("fb_users",)),
+    "sb_disabled_live": PartSpec("supabase", _sb_disabled_live, after=("fb_users",)),
+    "sb_disabled_connections": PartSpec("supabase", _sb_disabled_connections, after=("fb_users",)),
     "fb_users": PartSpec("firebase_auth", _fb_users),
     "fs_profiles": PartSpec("firestore", _fs_profiles),
 }
@@ -500,6 +523,16 @@ def supabase_documents_patient(f: dict[str, Any], region: str) -> Keys:
 
 def connections_patient(f: dict[str, Any], region: str) -> Keys:
     found: Found = f["sb_conn_orphans"]
+    return found
+
+
+def disabled_live_in_supabase(f: dict[str, Any], region: str) -> Keys:
+    found: Found = f["sb_disabled_live"]
+    return found
+
+
+def active_for_disabled_patient(f: dict[str, Any], region: str) -> Keys:
+    found: Found = f["sb_disabled_connections"]
     return found
 
 

@@ -74,6 +74,9 @@ def load_data(stores: Stores, data: DemoData, progress: Callable[[str], None]) -
                 display_name=u["display_name"],
                 email_verified=u["email_verified"],
                 custom_claims=u["claims"],
+                disabled=bool(u.get("disabled")),
+                user_metadata=auth.UserMetadata(last_sign_in_timestamp=int(u["last_sign_in"].timestamp() * 1000))
+                if u.get("last_sign_in") else None,
             )
             for u in data.firebase_users
         ]

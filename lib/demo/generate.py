@@ -218,6 +218,9 @@ class _Builder:
         fb_email: str | None = "same",
         fb_phone: str | None = "same",
         postgres_id: str | None = None,
+        disabled: bool = False,  # the Firebase Auth user is disabled (it last signed in `signed_in`)
+        signed_in: datetime | None = None,
+        banned_until: datetime | None = None,  # of the Supabase user
     ) -> None:
         def pick(v: str | None, same: str | None) -> str | None:
             return same if v == "same" else v
@@ -233,7 +236,9 @@ class _Builder:
         if firebase:
             self.d.firebase_users.append({"uid": p.uid, "email": pick(fb_email, p.email),
                                           "phone": pick(fb_phone, p.phone), "display_name": name,
-                                          "email_verified": True, "claims": {"role": "patient"}})
+                                          "email_verified": True, "claims": {"role": "patient"},
+                                          **({"disabled": True} if disabled else {}),
+                                          **({"last_sign_in": signed_in} if signed_in else {})})
         if firestore:
             doc = {"full_name": name, "date_of_birth": p.dob.isoformat(),
                    "postgres_user_id": p.user_id if core else None,
@@ -244,12 +249,14 @@ class _Builder:
             self.d.firestore[p.uid] = doc
         if supabase != "none":
             self.supabase_user(p, email=pick(sb_email, p.email), phone=pick(sb_phone, p.phone),
-                               postgres_id=postgres_id or p.user_id, deleted=supabase == "deleted")
+                               postgres_id=postgres_id or p.user_id, deleted=supabase == "deleted",
+                               banned_until=banned_until)
             if core:
                 self.job("profile", p.user_id, p.uid)
 
     def supabase_user(self, p: Patient, *, email: str | None, phone: str | None, postgres_id: str | None,
-                      deleted: bool = False, created: datetime | None = None, uid: str | None = "same") -> str:
+                      deleted: bool = False, created: datetime | None = None, uid: str | None = "same",
+                      banned_until: datetime | None = None) -> str:
         sid = self.uuid()
         created = created or p.created + timedelta(minutes=5)
         meta: dict[str, Any] = {"postgres_id": postgres_id, "name": f"{p.first} {p.last}", "role": "PATIENT"}
@@ -258,7 +265,7 @@ class _Builder:
         self.supa("auth.users", id=sid, email=email, phone=phone, raw_user_meta_data=json.dumps(meta),
                   raw_app_meta_data=json.dumps({"provider": "email", "providers": ["email"]}), created_at=created,
                   updated_at=created, last_sign_in_at=self.ago(0, 20), deleted_at=self.ago(1, 20) if deleted else None,
-                  banned_until=None, is_anonymous=False)
+                  banned_until=banned_until, is_anonymous=False)
         return sid
 
     def doctor(self, *, core: bool = True, firebase: bool = True) -> tuple[str, str]:
@@ -707,6 +714,35 @@ class _Builder:
         # must not count: processing for 15 minutes, uploaded 5 minutes ago (under 30 minutes)
         self.document(victim(), core=False, status="processing", created=self.now - timedelta(minutes=15))
         self.document(victim(), core=False, status="uploaded", created=self.now - timedelta(minutes=5))
+
+        self.plant_disabled()
+
+    def plant_disabled(self) -> None:
+        """identity.disabled_live_in_supabase / token.active_for_disabled_patient: patients who closed
+        their account (their Firebase Auth user is disabled) whose Supabase user is still live and
+        whose doctors' connections are still active; near misses next to them."""
+        for _ in range(self.k):
+            p = self.person()  # live Supabase user, two active connections: counts in both
+            self.add_patient(p, disabled=True, signed_in=self.ago(3, 30))
+            self.plant("identity.disabled_live_in_supabase", p.uid)
+            for _ in range(2):
+                cid = self.connection(p.uid, self.rng.choice(self.doctors)[1], active=True, expires=self.ahead(5, 40))
+                self.plant("token.active_for_disabled_patient", cid)
+            # must not count there: an inactive unexpired connection, an active expired one (which
+            # is token.expired_active)
+            self.connection(p.uid, self.rng.choice(self.doctors)[1], active=False, expires=self.ahead(5, 40))
+            cid = self.connection(p.uid, self.rng.choice(self.doctors)[1], active=True, expires=self.ago(1, 20))
+            self.plant("token.expired_active", cid)
+            p = self.person()  # a ban that has run out: live again, counts
+            self.add_patient(p, disabled=True, banned_until=self.ago(1, 10))
+            self.plant("identity.disabled_live_in_supabase", p.uid)
+            # must not count: the Supabase user is deleted (then no live user: sync.patient_missing_in_supabase)
+            p = self.person()
+            self.add_patient(p, disabled=True, supabase="deleted")
+            self.plant("sync.patient_missing_in_supabase", p.uid)
+            # must not count: banned until a future date
+            p = self.person()
+            self.add_patient(p, disabled=True, banned_until=self.ahead(20, 60))
 
     def plant_anomalies(self) -> None:
         """pulse.count_anomaly: the checks the rule finds far above the generated history that

@@ -37,8 +37,13 @@ SEQUENCE = (
     "token_constraints",
     "deactivate_duplicate_connections",
     "active_connection_index",
+    "revoke_disabled_patients_connections",
+    "ban_disabled_patients_in_supabase",
     "retry_failed_sync_jobs",
 )
+# Parameters the runner reads from another store, fresh for every plan, apply and status (never a
+# cached listing): a fix whose `params:` header names one gets it bound (lib.fixes.runner).
+FIREBASE_PARAMS = {"disabled_uids": "the uids of the disabled Firebase Auth users"}
 
 _MARKER = re.compile(r"^--\s*(step|post|each):\s*(.*)$")
 _TERM = re.compile(r"^([a-z_]+\.[a-z_]+)(?:\[([^\]\s]+)\])?$")
@@ -101,6 +106,12 @@ class Fix:
     @property
     def is_reviewed(self) -> bool:
         return self.reviewed is not None and self.reviewed == self.checksum
+
+    @property
+    def firebase_params(self) -> tuple[str, ...]:
+        """The FIREBASE_PARAMS its `params:` header declares (the runner reads them from Firebase)."""
+        declared = set(re.findall(r"(?<![:\w]):([A-Za-z_]\w*)", self.file.header.get("params", "")))
+        return tuple(p for p in FIREBASE_PARAMS if p in declared)
 
     @property
     def posts(self) -> tuple[Section, ...]:

@@ -13,7 +13,7 @@ from lib.errors import OpsError, safe_message
 from lib.fixes.counting import _Probe, _violations
 from lib.fixes.files import FIX_STORES, Fix, list_fixes
 from lib.fixes.results import _Stop
-from lib.fixes.runner import _pg
+from lib.fixes.runner import _pg, firebase_params
 from lib.stores import Stores
 
 
@@ -58,9 +58,18 @@ def status(stores: Stores, directory: Path | str | None = None) -> list[FixStatu
             with store.read() as conn:
                 probe = _Probe(name, conn, stores)
                 params = {"run_id": None, "schemas": expected.schemas(name)}
+                fresh: dict[str, Any] | None = None
                 for f in mine:
+                    if f.firebase_params:  # read once per status, fresh; a failure is this fix's alone
+                        try:
+                            fresh = firebase_params(stores, f) if fresh is None else fresh
+                        except _Stop as stop:
+                            out[f.id] = FixStatus(f, None, {}, {}, error=stop.error)
+                            continue
                     st = out.setdefault(f.id, FixStatus(f, False, {}, {}))
                     opts = {o: None for o in f.options}
+                    if f.firebase_params:
+                        opts.update(fresh or {})
                     for cid in f.resolves:
                         keys = probe.keys(cid)
                         if keys is not None:

@@ -50,6 +50,7 @@ class FixResult:
     violations: list[Violation] = field(default_factory=list)
     also_affects: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, int] = field(default_factory=dict)  # what the runner read fresh (FIREBASE_PARAMS): how many
     audit_id: int | None = None
     audit_error: str | None = None
     duration_ms: float = 0.0
@@ -86,6 +87,7 @@ class FixResult:
                            for v in self.violations],
             "also_affects": self.also_affects,
             "params": self.params,
+            **({"inputs": self.inputs} if self.inputs else {}),
             "audit_id": self.audit_id,
             **({"audit_error": self.audit_error} if self.audit_error else {}),
             "who": self.actor.who,

@@ -112,6 +112,18 @@ def _check_params(fix: Fix, given: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def firebase_params(stores: Stores, fix: Fix) -> dict[str, Any]:
+    """The fix's FIREBASE_PARAMS, read fresh from Firebase Auth now (never a cached listing)."""
+    if not fix.firebase_params:
+        return {}
+    if stores.firebase is None:
+        raise _Stop(error="firebase: not configured, so the disabled patients cannot be read; nothing was run.")
+    try:
+        return {"disabled_uids": stores.firebase.disabled_uids()}
+    except StoreUnavailable as exc:
+        raise _Stop(error=f"{exc}: the disabled patients cannot be read, so nothing was run.") from exc
+
+
 def _pg(stores: Stores, name: str) -> PgStore:
     store = stores.get(name)
     if store is None:
@@ -166,6 +178,11 @@ def _in_transaction(stores: Stores, fix: Fix, r: FixResult, conns: list[tuple[st
                      {"lock_timeout_ms": str(int(lock_ms)), "statement_timeout_ms": str(int(stmt_ms))})
         if not conn.execute(text(load("fixrunner/try_lock").text), {"namespace": LOCK_NAMESPACE, "fix": fix.id}).scalar():
             raise _Stop(refused="locked")
+    # read from Firebase now, inside the transaction and under the lock: what it re-checks is current
+    fresh = firebase_params(stores, fix)
+    for name, _ in conns:
+        params[name].update(fresh)
+    r.inputs = {k: len(v) for k, v in fresh.items()}
 
     checks = fix.in_tx_checks()
     r.before = _counts(probes, checks)

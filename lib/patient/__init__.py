@@ -14,6 +14,7 @@ Bad input is never an error: it gets NOT_FOUND, TOO_SHORT or TOO_LONG.
 This module is the package's API (what pages, the CLI, the bench and the tests import).
 """
 
+from lib.patient.flag import AccessFlag, access_flag
 from lib.patient.query import (
     MAX_CHARS,
     MAX_MATCHES,
@@ -38,7 +39,7 @@ from lib.patient.tables import (
 from lib.patient.view import Finding, PatientView
 
 __all__ = [
-    "MAX_CHARS", "MAX_MATCHES", "NOT_FOUND", "PARTS", "PART_LABELS", "TOO_LONG", "TOO_SHORT", "Candidate", "Finding",
-    "Lookup", "PatientView", "Query", "Search", "candidates_frame", "classify", "comparison_styler",
+    "AccessFlag", "MAX_CHARS", "MAX_MATCHES", "NOT_FOUND", "PARTS", "PART_LABELS", "TOO_LONG", "TOO_SHORT", "Candidate", "Finding",
+    "Lookup", "PatientView", "Query", "Search", "access_flag", "candidates_frame", "classify", "comparison_styler",
     "findings_frame", "job_errors_frame", "jobs_figure", "load", "lookup", "search", "section_frame",
 ]

@@ -24,6 +24,9 @@ files (sql/core/patient_*, sql/supabase/patient_*) compute. Why, check by check:
   compares id and URL-hash sets read by COPY inside its snapshot loader, not a function of rows.
 - orphan.supabase_documents_patient, orphan.connections_patient: pushed down to Supabase with every
   Firebase uid as a parameter; per patient it is "Firebase Auth has no such user".
+- identity.disabled_live_in_supabase, token.active_for_disabled_patient: pushed down with the
+  disabled uids; per patient it is "the Firebase Auth user is disabled" and the Supabase user's
+  banned_now (sql/supabase/patient_users) or the connection's active_unexpired flag.
 """
 
 from __future__ import annotations
@@ -200,6 +203,10 @@ def findings_of(view: PatientView, user: dict[str, Any] | None, live: list[dict[
             add("dup.active_connections", [c["id"]])
     if up["firebase_auth"] and fb is None:
         add("orphan.connections_patient", [c["id"] for c in view.connections])
+    if up["firebase_auth"] and up["supabase"] and fb is not None and fb.get("disabled"):  # access
+        if any(not u["banned_now"] for u in live):
+            add("identity.disabled_live_in_supabase", [uid])
+        add("token.active_for_disabled_patient", [c["id"] for c in view.connections if c["active_unexpired"]])
     add("orphan.rag_chunks_document", [c["id"] for c in view.orphan_chunks])
     add("orphan.storage_objects", [o["name"] for o in view.orphan_files])
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import firebase_admin
@@ -204,6 +205,11 @@ class FirebaseStore:
         except Exception as exc:
             raise _firebase_error("auth", exc) from exc
 
+    def disabled_uids(self) -> list[str]:
+        """The uids of every disabled Auth user, from a fresh listing (1,000 a page; Auth has no
+        filter on `disabled`, so every user is read). The fixes of disabled patients bind it."""
+        return sorted(u["uid"] for u in self._iter_user_dicts() if u.get("disabled") and u.get("uid"))
+
     def get_users(self, uids: Iterable[str]) -> list[dict[str, Any]]:
         """Look users up by uid, 100 identifiers a call."""
         uids = list(uids)
@@ -367,8 +373,15 @@ class FirebaseStore:
             raise _firebase_error("emulator", exc) from exc
 
 
+def _ms_time(ms: Any) -> str | None:
+    """A Firebase Auth timestamp (milliseconds since the epoch) as ISO 8601 text in UTC (the rows
+    stay plain JSON values)."""
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).isoformat() if ms else None
+
+
 def _user_row(u: Any) -> dict[str, Any]:
     claims = u.custom_claims or {}
+    meta = getattr(u, "user_metadata", None)
     return {
         "uid": u.uid,
         "email": u.email,
@@ -377,4 +390,8 @@ def _user_row(u: Any) -> dict[str, Any]:
         "role": claims.get("role"),
         "disabled": bool(u.disabled),
         "email_verified": bool(u.email_verified),
+        # Auth keeps no date of disabling: these are the nearest it has (a disabled user can neither
+        # sign in nor refresh a token, so the account was switched off after the later of the two)
+        "last_sign_in_at": _ms_time(getattr(meta, "last_sign_in_timestamp", None)),
+        "last_refresh_at": _ms_time(getattr(meta, "last_refresh_timestamp", None)),
     }

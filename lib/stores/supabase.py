@@ -43,3 +43,13 @@ class SupabaseStore(PgStore):
         """How many connections have a patient_firebase_uid that is none of `uids`, and the first ids."""
         rows = self.rows("snapshot/supabase_connections_unknown_patient", {"uids": uids, "limit": limit}, bulk=True)
         return (int(rows[0]["total"]) if rows else 0), [r["key"] for r in rows]
+
+    def live_users_of(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
+        """How many of `uids` a live (not deleted, not banned now) auth user carries, and the first ones."""
+        rows = self.rows("snapshot/supabase_disabled_live_users", {"uids": uids, "limit": limit}, bulk=True)
+        return (int(rows[0]["total"]) if rows else 0), [r["key"] for r in rows]
+
+    def active_connections_of(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
+        """How many active, unexpired connections have a patient among `uids`, and the first ids."""
+        rows = self.rows("snapshot/supabase_disabled_active_connections", {"uids": uids, "limit": limit}, bulk=True)
+        return (int(rows[0]["total"]) if rows else 0), [r["key"] for r in rows]

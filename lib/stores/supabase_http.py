@@ -73,6 +73,19 @@ def json_text(value: Any) -> str | None:
     return text or None
 
 
+def _when(value: Any) -> datetime | None:
+    """A timestamp of the API (a datetime, or ISO text; "infinity" is the far future) as an aware datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value)
+    if text.lower() == "infinity":
+        return datetime.max.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
@@ -313,6 +326,26 @@ class SupabaseHttpStore:
     def connections_unknown_patient(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
         df = self._connections()
         keys = sorted(df.loc[~df["patient_firebase_uid"].isin(set(uids)), "id"].dropna().astype(str))
+        return len(keys), keys[:limit]
+
+    def live_users_of(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
+        wanted, now = set(uids), datetime.now(UTC)
+        found = set()
+        for u in self._users():
+            uid = json_text((u.user_metadata or {}).get("firebase_uid"))
+            banned = _when(getattr(u, "banned_until", None))
+            if uid in wanted and not u.deleted_at and (banned is None or banned <= now):
+                found.add(uid)
+        keys = sorted(str(k) for k in found)
+        return len(keys), keys[:limit]
+
+    def active_connections_of(self, uids: list[str], limit: int) -> tuple[int, list[str]]:
+        wanted, now = set(uids), datetime.now(UTC)
+        rows = self._table_rows("patient_doctor_connections", ["id", "patient_firebase_uid", "is_active",
+                                                               "token_expires_at"])
+        keys = sorted(str(r["id"]) for r in rows
+                      if r.get("patient_firebase_uid") in wanted and r.get("is_active") is True
+                      and ((expires := _when(r.get("token_expires_at"))) is None or expires >= now))
         return len(keys), keys[:limit]
 
     # ------------------------------------------------------------------ what needs SQL

@@ -2,7 +2,8 @@
 --         token checks and duplicate checks count them: expired_active (token.expired_active),
 --         expiring_soon within :hours (token.expiring_soon), unused_expired (token.unused_expired),
 --         token_duplicate (dup.access_tokens: an older connection has the same token),
---         duplicate_active (dup.active_connections: a newer active connection to the same doctor).
+--         duplicate_active (dup.active_connections: a newer active connection to the same doctor),
+--         active_unexpired (token.active_for_disabled_patient, when the patient is disabled in Firebase).
 --         Only the token's last 4 characters leave the database
 -- store:  supabase
 -- params: :uids (text[]), :hours (int); the (patient_firebase_uid, doctor_firebase_uid) index and
@@ -13,6 +14,7 @@ SELECT c.id::text AS id, c.patient_firebase_uid, c.doctor_firebase_uid, right(c.
        (c.is_active AND c.token_expires_at >= now()
             AND c.token_expires_at < now() + make_interval(hours => :hours)) AS expiring_soon,
        (c.token_expires_at < now() AND c.doctor_firebase_uid IS NULL) AS unused_expired,
+       (c.is_active AND (c.token_expires_at IS NULL OR c.token_expires_at >= now())) AS active_unexpired,
        (SELECT count(*) FROM public.patient_doctor_connections o WHERE o.access_token = c.access_token)
            AS token_shared_by,
        EXISTS (

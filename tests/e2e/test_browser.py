@@ -248,6 +248,21 @@ def test_support_sees_a_patient_masked_and_oncall_whole(e2e: E2E, page: Any) -> 
     assert who["email"] in text and who["phone"] in text
 
 
+def test_a_patient_disabled_in_firebase_is_flagged_with_links_to_the_fixes(e2e: E2E, page: Any) -> None:
+    uid = e2e.manifest["planted"]["identity.disabled_live_in_supabase"]["keys"][0]
+    e2e.open(page, "patient")
+    search_patient(page, uid)
+    assert_clean(page)
+    alert = main(page).locator('[data-testid="stAlertContentError"]').filter(has_text="Disabled in Firebase Auth")
+    assert alert.count() == 1
+    text = alert.inner_text()
+    assert "still live in Supabase" in text and "active doctor connection" in text
+    assert "Firebase Auth records no date of disabling" in text
+    href = alert.get_by_role("link", name="ban_disabled_patients_in_supabase").get_attribute("href") or ""
+    assert href.endswith("fixes?fix=ban_disabled_patients_in_supabase")
+    screenshot(page, "patient_disabled")
+
+
 def test_zz_plan_and_apply_a_fix_through_its_dialog_then_its_check_is_0_on_health(e2e: E2E, page: Any) -> None:
     """Last in the module: it changes the stores (and refills the demo afterwards)."""
     before = e2e.counts()

@@ -54,11 +54,12 @@ def test_health_is_the_landing_page_and_shows_what_the_checks_find(demo: Any, st
 
     # a tile per area, coloured by its worst finding, with the sum of its counts
     findings = _metric(at, "Findings")
-    areas = ["sync", "duplicates", "orphans", "tokens", "constraints", "pulse"]
+    areas = ["sync", "duplicates", "orphans", "tokens", "access", "constraints", "pulse"]
     assert findings == [f"{sum(n for c, n in _planted(manifest).items() if BY_ID[c].area == a):,}" for a in areas]
     area_badges = [b for b in badges if "Reachable" not in b]
-    assert len(area_badges) == 6 and all(b.startswith(":red-badge[") for b in area_badges)  # every area has an error
-    assert [p.proto.page for p in at.get("page_link")] == ["checks", "duplicates", "duplicates", "tokens", "constraints", "checks"]
+    assert len(area_badges) == 7 and all(b.startswith(":red-badge[") for b in area_badges)  # every area has an error
+    assert [p.proto.page for p in at.get("page_link")] == ["checks", "duplicates", "duplicates", "tokens", "checks",
+                                                            "constraints", "checks"]
 
     # sync jobs: the failed and stuck checks, failures by kind over time, top last_error messages
     assert _metric(at, "Failed") == [str(manifest["planted"]["sync.jobs_failed"]["count"])]

@@ -3,6 +3,7 @@ fix links, a pick list for a name fragment, bad input in one sentence, a store t
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -108,3 +109,38 @@ def test_page_store_down_shows_as_down(demo: Any, normal: dict[str, Any], monkey
     assert [s.value for s in at.success] == ["Present"] * 2  # and no "nothing found": Firebase did not answer
     assert [i.value for i in at.info] == ["No finding in the stores that answered (Firebase Auth, Firestore down)."]
     assert at.dataframe[0].value["Core PostgreSQL"]["email"] == normal["email"]
+
+
+def test_page_flags_a_patient_disabled_in_firebase_at_the_top(demo: Any, stores: Any, normal: dict[str, Any],
+                                                               fresh_caches: None) -> None:
+    planted = demo.ensure()["planted"]
+    conns = planted["token.active_for_disabled_patient"]["keys"]
+    owner = {r["id"]: r["u"] for r in _rows(stores.supabase, "SELECT id::text AS id, patient_firebase_uid AS u FROM "
+                                                             "public.patient_doctor_connections WHERE id::text = ANY(:i)",
+                                            i=conns)}
+    uid = owner[conns[0]]
+    n = sum(1 for c in conns if owner[c] == uid)
+    assert uid in planted["identity.disabled_live_in_supabase"]["keys"]
+    at = _page(uid)
+    _ok(at)
+    flag = at.error[0].value  # the first element of the page after the heading
+    text = flag.replace("\\", "")
+    signed_in = datetime.fromisoformat(stores.firebase.get_users([uid])[0]["last_sign_in_at"])  # Auth's nearest date
+    assert text.startswith(f"Disabled in Firebase Auth since some time after {signed_in:%Y-%m-%d %H:%M} UTC (its "
+                           "last sign-in or token refresh: Firebase Auth records no date of disabling)")
+    assert f"still live in Supabase, {n} active doctor connections." in text
+    assert "(fixes?fix=revoke_disabled_patients_connections)" in flag and "(fixes?fix=ban_disabled_patients_in_supabase)" in flag
+    findings = at.dataframe[1].value
+    assert set(findings.loc[findings["check"] == "token.active_for_disabled_patient", "keys"].iloc[0].split(", ")) == \
+        {c for c in conns if owner[c] == uid}
+    # a disabled patient banned in Supabase until a future date: flagged, nothing to fix
+    banned = _rows(stores.supabase, "SELECT raw_user_meta_data->>'firebase_uid' AS u FROM auth.users "
+                                    "WHERE banned_until > now() ORDER BY id LIMIT 1")[0]["u"]
+    at = _page(banned)
+    _ok(at)
+    text = next(i.value for i in at.info if "Disabled in Firebase Auth" in i.value.replace("\\", "")).replace("\\", "")
+    assert "not live in Supabase (banned or deleted), 0 active doctor connections." in text and "fixes?fix=" not in text
+    # a patient whose account is on: no flag
+    at = _page(normal["uid"])
+    _ok(at)
+    assert not any("Disabled in Firebase Auth" in e.value.replace("\\", "") for e in [*at.error, *at.info])
