@@ -322,6 +322,20 @@ class FirebaseStore:
             raise _firebase_error("firestore", exc) from exc
         return {snap.id: snap.to_dict() or {} for snap in snaps}
 
+    def profiles_since(self, since_iso: str, fields: list[str]) -> pa.Table:
+        """The `patients/{uid}` documents whose `updated_at` (ISO-8601 text, UTC) is at or after
+        `since_iso`, as profiles_table gives them (the incremental run's Firestore delta; one
+        streamed query, as the delta is small)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self.db.collection(PROFILES).where(filter=FieldFilter("updated_at", ">=", since_iso)).select(fields)
+        try:
+            rows = [{"uid": snap.id, **(snap.to_dict() or {})}
+                    for snap in query.stream(timeout=self.timeout_s, retry=_bounded_retry())]
+        except Exception as exc:
+            raise _firebase_error("firestore", exc) from exc
+        return columnar.records(rows, ["uid", *fields])
+
     def count_profiles(self) -> int:
         try:
             res = self.db.collection(PROFILES).count().get(timeout=self.timeout_s, retry=_bounded_retry())
