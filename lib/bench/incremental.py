@@ -62,7 +62,7 @@ def apply_changes(stores: Any, core_url: str, supabase_url: str, patients: int, 
         return uuid.UUID(int=rng.getrandbits(128)).hex[:12]
 
     new_fb = []
-    for i in range(k):  # new patients; every third lacks its Supabase user, every third its profile
+    for i in range(k):  # new patients; every other lacks its Auth user, every third its Supabase user or its profile
         t, uid, user_id = tag(), f"inc-{tag()}", str(uuid.UUID(int=rng.getrandbits(128)))
         email, phone = f"new.{t}@example.com", f"+1555{rng.randrange(10**6, 10**7)}"
         _write(core_url, "bench/incremental_new_core_user", {"id": user_id, "uid": uid, "email": email, "phone": phone})
@@ -74,8 +74,9 @@ def apply_changes(stores: Any, core_url: str, supabase_url: str, patients: int, 
                     "meta": json.dumps({"firebase_uid": uid, "postgres_id": user_id})})
         if i % 3 != 2:
             fs.document(uid).set({"email": email, "phone": phone, "full_name": f"New Patient {t}", "updated_at": now})
-        new_fb.append(auth.ImportUserRecord(uid=uid, email=email, phone_number=phone,
-                                            custom_claims={"role": "patient"}))
+        if i % 2 == 0:
+            new_fb.append(auth.ImportUserRecord(uid=uid, email=email, phone_number=phone,
+                                                custom_claims={"role": "patient"}))
         done["new_users"] += 1
     fb.import_users(new_fb)
     for i, p in enumerate(emails):  # in core and Firebase Auth together, or in core alone

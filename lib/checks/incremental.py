@@ -60,14 +60,15 @@ KEYED_CHECKS = ("sync.firebase_user_missing_in_core", "sync.core_user_missing_in
 FS_FIELDS = ["email", "phone"]
 FB_COLUMNS = ("uid", "email", "phone", "role")
 VERSION = 1
-# the SQL files of each PostgreSQL identity part: the clock, the full read, the delta, the counts, the ids
+# the SQL files of each PostgreSQL identity part: the clock, the full read, the delta, the bucket
+# counts and the rows of some buckets
 SQL_OF = {
     "core_users": {"now": "core/incremental_now", "all": "core/incremental_users",
-                   "since": "core/incremental_users_since", "count": "core/incremental_users_count",
-                   "ids": "core/incremental_user_ids"},
+                   "since": "core/incremental_users_since", "buckets": "core/incremental_users_buckets",
+                   "in_buckets": "core/incremental_users_in_buckets"},
     "sb_users": {"now": "supabase/incremental_now", "all": "supabase/incremental_users",
-                 "since": "supabase/incremental_users_since", "count": "supabase/incremental_users_count",
-                 "ids": "supabase/incremental_user_ids"},
+                 "since": "supabase/incremental_users_since", "buckets": "supabase/incremental_users_buckets",
+                 "in_buckets": "supabase/incremental_users_in_buckets"},
 }
 
 
@@ -156,8 +157,10 @@ def _load_kept(d: Path) -> dict[str, _Kept]:
     return out
 
 
-def _save_kept(d: Path, kept: dict[str, _Kept], extra: dict[str, Any]) -> None:
+def _save_kept(d: Path, kept: dict[str, _Kept], changed: set[str], extra: dict[str, Any]) -> None:
     for p, k in kept.items():
+        if p not in changed:
+            continue
         sink = pa.BufferOutputStream()
         with ipc.new_file(sink, k.table.schema) as w:
             w.write_table(k.table)
@@ -224,9 +227,30 @@ def _merge(old: pa.Table, delta: pa.Table, key: str, drop: pa.Array | list[str],
     kept = old.filter(pc.invert(_ids_in(old, key, drop)))
     out = pa.concat_tables([kept, _strings(delta, kept.column_names)]).combine_chunks()
     if order and out.num_rows:
-        out = out.take(pc.sort_indices(out, sort_keys=[("_k", "ascending"), (key, "ascending")],
-                                       null_placement="at_end"))
+        out = out.take(pc.sort_indices(out, sort_keys=[("_k", "ascending", "at_end"), (key, "ascending", "at_end")]))
     return out
+
+
+def _bucket_counts(t: pa.Table) -> dict[str, tuple[int, int]]:
+    """Rows (and rows with a patients row, where the part has is_patient) per id bucket."""
+    b = pc.utf8_slice_codeunits(t["id"], 0, 2)
+    pat = (pc.cast(pc.equal(t["is_patient"], "t"), pa.int64()) if "is_patient" in t.column_names
+           else pa.nulls(t.num_rows, pa.int64()))
+    g = pa.table({"b": b, "p": pat}).group_by("b").aggregate([([], "count_all"), ("p", "sum")])
+    return {k: (int(n), int(p or 0)) for k, n, p in zip(g["b"].to_pylist(), g["count_all"].to_pylist(),
+                                                       g["p_sum"].to_pylist(), strict=True)}
+
+
+def _stale_buckets(have_all: dict[str, tuple[int, int]], counted: list[dict[str, Any]]) -> list[str]:
+    """The buckets whose merged rows (or patients) differ from the store's counts."""
+    store = {r["b"]: (int(r["n"]), int(r["patients"]) if "patients" in r else None) for r in counted}
+    out = []
+    for b in set(have_all) | set(store):
+        n, p = have_all.get(b, (0, 0))
+        sn, sp = store.get(b, (0, 0))
+        if n != sn or (sp is not None and p != sp):
+            out.append(b)
+    return sorted(out)
 
 
 def _uids(t: pa.Table, col: str, rows: pa.Array | None = None) -> set[str]:
@@ -251,6 +275,8 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
     wanted = set(parts)
     for p in list(wanted):
         wanted.update(PARTS[p].after)
+    if wanted & set(INCREMENTAL_PARTS):  # together: a delta's uids are looked up in Firebase in the same run
+        wanted |= set(INCREMENTAL_PARTS)
     kept = _load_kept(d)
     oldest = min((k.last_full_at for p, k in kept.items() if p != "fb_users"), default=None)
     if oldest is None or _age_s(oldest) > s.incremental_full_every_s:
@@ -303,20 +329,17 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         if "live" in delta.column_names:
             delta = delta.filter(pc.equal(delta["live"], "t"))
         merged = _merge(old.table, delta, "id", changed_ids, order=True)
-        counts = store.rows(sql["count"])[0]
+        # the merged copy holds every current row (changed ones from the delta), so a bucket holding
+        # more than the store's count lost rows (or, core, a patients row): only those are read again
+        stale = _stale_buckets(have_all=_bucket_counts(merged), counted=store.rows(sql["buckets"]))
         note = ""
-        if merged.num_rows != int(counts["n"]):  # rows went away: read the ids alone, drop the others
-            ids = store.arrow(sql["ids"])["id"]
-            rows += len(ids)
-            gone = pc.invert(_ids_in(merged, "id", ids))
-            changed |= _uids(merged, "firebase_uid", gone)
-            merged = merged.filter(pc.invert(gone))
-            note = "deletions: ids read"
-        if "patients" in counts and int(pc.sum(pc.equal(merged["is_patient"], "t")).as_py() or 0) != int(counts["patients"]):
-            t = store.arrow(sql["all"])  # a patients row went away: read in full
-            done(part, _Kept(t, wm, _now()), "full", rows + t.num_rows, "a patients row was deleted",
-                 changed | _uids(merged, "firebase_uid") ^ _uids(t, "firebase_uid"))
-            return
+        if stale:
+            again = store.arrow(sql["in_buckets"], {"buckets": stale})
+            rows += again.num_rows
+            in_stale = pc.is_in(pc.utf8_slice_codeunits(merged["id"], 0, 2), value_set=pa.array(stale, pa.string()))
+            changed |= _uids(merged, "firebase_uid", in_stale) | _uids(again, "firebase_uid")
+            merged = _merge(merged.filter(pc.invert(in_stale)), again, "id", [], order=True)
+            note = f"deletions: {len(stale)} of 256 id buckets read again"
         done(part, _Kept(merged, wm, old.last_full_at), "incremental", rows, note, changed)
 
     def fs_delta() -> None:
@@ -374,10 +397,11 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
     for p in wanted:
         if p in snap.errors:
             snap.frames.pop(p, None)
-            new_kept.pop(p, None)
-    keep = {**{p: k for p, k in kept.items() if p not in snap.errors}, **new_kept}
-    _save_kept(d, {p: k for p, k in keep.items() if p in INCREMENTAL_PARTS},
-               {"constraints": _meta(d).get("constraints"), "run_started_at": _iso(started)})
+    # an identity part that failed: nothing is kept of this run (the next reads from the old
+    # watermarks again), so no change read here is lost before Firebase has been asked about it
+    if not any(p in snap.errors for p in INCREMENTAL_PARTS) and new_kept:
+        _save_kept(d, {**kept, **new_kept}, set(new_kept),
+                   {"constraints": _meta(d).get("constraints"), "run_started_at": _iso(started)})
     return snap
 
 

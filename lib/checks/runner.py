@@ -192,9 +192,9 @@ def run_checks(
                                             round(load_ms + (time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
 
     reads = getattr(snap, "reads", None)
-    for c in checks:  # provenance: what each result was computed from
-        r = results[c.id]
-        if r.last_full_at is None:
+    for c in checks:  # provenance: what each result was computed from (history checks: below)
+        r = results.get(c.id)
+        if r is not None and r.last_full_at is None:
             r.read, r.last_full_at = inc.provenance(c.parts, reads, started)
 
     # history checks last: they judge this run's counts against the saved history
