@@ -56,7 +56,7 @@ from lib.stores import Stores, columnar
 INCREMENTAL_PARTS = ("core_users", "sb_users", "fs_profiles", "fb_users")
 # checks whose previous findings' uids are looked up again in Firebase (their keys start with a uid)
 KEYED_CHECKS = ("sync.firebase_user_missing_in_core", "sync.core_user_missing_in_firebase",
-                "sync.profile_missing", "sync.field_drift", "sync.patient_missing_in_supabase")
+                "sync.profile_missing", "sync.field_drift")
 FS_FIELDS = ["email", "phone"]
 FB_COLUMNS = ("uid", "email", "phone", "role")
 VERSION = 1
@@ -283,6 +283,7 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         kept = {p: k for p, k in kept.items() if p == "fb_users"}  # the nightly full read (Auth: own cadence)
     margin = timedelta(seconds=s.incremental_margin_s)
     touched: set[str] = set()
+    fs_count: list[int] = []  # Firestore's count of profiles, taken beside the delta
     new_kept: dict[str, _Kept] = {}
     lock = threading.Lock()
 
@@ -351,7 +352,10 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
             done("fs_profiles", _Kept(t, wm, wm), "full", t.num_rows)
             return
         since = datetime.fromisoformat(old.watermark or wm) - margin
-        delta = stores.firebase.profiles_since(_iso(since), FS_FIELDS)
+        with ThreadPoolExecutor(max_workers=1) as one:  # the count (for deletions) beside the delta
+            counted = one.submit(stores.firebase.count_profiles)
+            delta = stores.firebase.profiles_since(_iso(since), FS_FIELDS)
+            fs_count.append(counted.result())
         merged = _merge(old.table, delta, "uid", delta["uid"], order=False)
         done("fs_profiles", _Kept(merged, wm, old.last_full_at), "incremental", delta.num_rows, "",
              _uids(delta, "uid"))
@@ -365,7 +369,7 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         snap.frames[part] = got
         n = got.num_rows if isinstance(got, pa.Table) else 0
         snap.reads[part] = PartRead(PARTS[part].store, "full", n, _now(),
-                                    "" if isinstance(got, pa.Table) else "compared in the database")
+                                    "" if isinstance(got, pa.Table) else "read in full; rows not counted")
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         futs = []
@@ -384,7 +388,7 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         if "fb_users" in wanted:
             phase2.append(pool.submit(guarded, "fb_users", lambda: _fb(stores, kept, touched, done, unknown)))
         if "fs_profiles" in snap.frames and snap.reads["fs_profiles"].mode == "incremental":
-            phase2.append(pool.submit(guarded, "fs_profiles", lambda: _fs_by_id(stores, new_kept, touched, done, snap)))
+            phase2.append(pool.submit(guarded, "fs_profiles", lambda: _fs_by_id(stores, new_kept, touched, done, snap, fs_count[0])))
         for f in phase2:
             f.result()
         for p in after_fb:
@@ -442,9 +446,10 @@ def _fb(stores: Stores, kept: dict[str, _Kept], touched: set[str], done: Any, un
 
 
 def _fs_by_id(stores: Stores, new_kept: dict[str, _Kept], touched: set[str], done: Any,
-              snap: IncrementalSnapshot) -> None:
-    """Profiles of the touched uids read by id (deleted ones go), then Firestore's count says
-    whether other profiles went away (then it is listed again)."""
+              snap: IncrementalSnapshot, counted: int) -> None:
+    """Profiles of the touched uids read by id (deleted ones go), then Firestore's count (taken
+    beside the delta) says whether other profiles went away: then it is listed again. A profile
+    deleted between the count and now is found by the next run's count."""
     assert stores.firebase is not None
     cur, read = new_kept["fs_profiles"], snap.reads["fs_profiles"]
     uids = sorted(touched)
@@ -452,7 +457,7 @@ def _fs_by_id(stores: Stores, new_kept: dict[str, _Kept], touched: set[str], don
     found = columnar.records([{"uid": u, **v} for u, v in docs.items()], ["uid", *FS_FIELDS])
     merged = _merge(cur.table, found, "uid", uids, order=False)
     rows = read.rows_read + len(uids)
-    if merged.num_rows != stores.firebase.count_profiles():
+    if merged.num_rows != counted:
         t = stores.firebase.profiles_table(FS_FIELDS)
         done("fs_profiles", _Kept(t, cur.watermark, cur.watermark or _now()), "full", rows + t.num_rows,
              "profiles were deleted: listed again")

@@ -331,7 +331,7 @@ class FirebaseStore:
         query = self.db.collection(PROFILES).where(filter=FieldFilter("updated_at", ">=", since_iso)).select(fields)
         try:
             rows = [{"uid": snap.id, **(snap.to_dict() or {})}
-                    for snap in query.stream(timeout=self.timeout_s, retry=_bounded_retry())]
+                    for snap in query.stream(timeout=self.page_timeout_s, retry=_bounded_retry())]
         except Exception as exc:
             raise _firebase_error("firestore", exc) from exc
         return columnar.records(rows, ["uid", *fields])
