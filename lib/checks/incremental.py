@@ -18,7 +18,7 @@ clock when the read began). A run then reads, per part:
 - Firebase Auth has no "changed since" listing: the kept listing is refreshed by uid (`get_users`,
   100 a call) for every uid a changed, added or deleted row of another part names (its old and new
   uid) and every uid the previous run's findings name (lib.history keeps their keys in the ops
-  database); Firestore profiles of those uids are read by id the same way. A change made in Auth
+  database); the Firestore profiles of the uids the changes name are read by id the same way. A change made in Auth
   alone to a uid nothing else names is seen at the next listing, every INCREMENTAL_AUTH_MAX_AGE_S;
   its age is shown (`last_full_at`).
 - everything is read in full when the copy is missing, its stores differ, or its last full read is
@@ -383,10 +383,9 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         for f in futs:
             f.result()
         prev, unknown = _previous_uids(stores, _meta(d).get("run_started_at"))
-        touched |= prev
-        phase2 = []
+        phase2 = []  # Auth: the uids of the changes and of the previous findings; Firestore: of the changes
         if "fb_users" in wanted:
-            phase2.append(pool.submit(guarded, "fb_users", lambda: _fb(stores, kept, touched, done, unknown)))
+            phase2.append(pool.submit(guarded, "fb_users", lambda: _fb(stores, kept, touched | prev, done, unknown)))
         if "fs_profiles" in snap.frames and snap.reads["fs_profiles"].mode == "incremental":
             phase2.append(pool.submit(guarded, "fs_profiles", lambda: _fs_by_id(stores, new_kept, touched, done, snap, fs_count[0])))
         for f in phase2:
@@ -439,7 +438,10 @@ def _fb(stores: Stores, kept: dict[str, _Kept], touched: set[str], done: Any, un
         done("fb_users", _Kept(t, None, now), "full", t.num_rows, why)
         return
     uids = sorted(touched)
-    found = columnar.records(stores.firebase.get_users(uids), list(FB_COLUMNS))
+    chunks = [uids[i:i + 1000] for i in range(0, len(uids), 1000)]  # get_users asks 100 a call: 4 callers at once
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rows = [r for got in pool.map(stores.firebase.get_users, chunks) for r in got]
+    found = columnar.records(rows, list(FB_COLUMNS))
     merged = _merge(old.table, found, "uid", uids, order=False)
     done("fb_users", _Kept(merged, None, old.last_full_at), "incremental", found.num_rows,
          f"{len(uids)} uids looked up; listed {round(_age_s(old.last_full_at))} s ago")
