@@ -353,7 +353,7 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
             return
         since = datetime.fromisoformat(old.watermark or wm) - margin
         with ThreadPoolExecutor(max_workers=1) as one:  # the count (for deletions) beside the delta
-            counted = one.submit(stores.firebase.count_profiles)
+            counted = one.submit(stores.firebase.count_profiles, stores.firebase.page_timeout_s)
             delta = stores.firebase.profiles_since(_iso(since), FS_FIELDS)
             fs_count.append(counted.result())
         merged = _merge(old.table, delta, "uid", delta["uid"], order=False)

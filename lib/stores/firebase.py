@@ -336,9 +336,11 @@ class FirebaseStore:
             raise _firebase_error("firestore", exc) from exc
         return columnar.records(rows, ["uid", *fields])
 
-    def count_profiles(self) -> int:
+    def count_profiles(self, timeout_s: float | None = None) -> int:
+        """Firestore's count aggregation of the profiles (`timeout_s`: its deadline, else the store's;
+        the emulator counts by scanning the collection)."""
         try:
-            res = self.db.collection(PROFILES).count().get(timeout=self.timeout_s, retry=_bounded_retry())
+            res = self.db.collection(PROFILES).count().get(timeout=timeout_s or self.timeout_s, retry=_bounded_retry())
             return int(res[0][0].value)
         except Exception as exc:
             raise _firebase_error("firestore", exc) from exc
