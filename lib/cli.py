@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--store", action="append", choices=["core", "supabase", "firebase"],
                    help="keep the checks that read only the named stores (repeatable: core and supabase "
                         "adds the core-Supabase checks)")
+    c.add_argument("--incremental", action="store_true",
+                   help="read only what changed since the last incremental run (its first run, and one a day, "
+                        "reads everything)")
     c.add_argument("--json", action="store_true")
 
     w = sub.add_parser("watch", help="run the checks on their schedule, save every run, alert on state changes")
@@ -76,6 +79,12 @@ def _for(actor: Actor, obj: Any) -> Any:
 
 def _print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=1, default=str) + "\n")
+
+
+def inc_parts() -> tuple[str, ...]:
+    from lib.checks.incremental import INCREMENTAL_PARTS
+
+    return INCREMENTAL_PARTS
 
 
 def _table(rows: list[list[Any]], header: list[str]) -> str:
@@ -159,7 +168,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     actor = cli_actor()
     stores = open_stores()
     try:
-        run = history.record_run(stores, run_checks(stores, only=args.only, stores_filter=args.store), source="cli")
+        run = history.record_run(stores, run_checks(stores, only=args.only, stores_filter=args.store,
+                                                    incremental=args.incremental), source="cli")
     finally:
         stores.dispose()
     doc = _for(actor, to_json(run))
@@ -174,6 +184,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         rows = [[f["check"], f["severity"], f["count"] if f["count"] is not None else "—",
                  f.get("error") or ", ".join(f["sample"][:3])[:80]] for f in doc["findings"]]
         print(_table(rows, ["check", "severity", "count", "sample / error"]))
+        if "reads" in doc:
+            print("\nincremental run; rows read: " + ", ".join(f"{k} {v:,}" for k, v in doc["reads"]["rows_read"].items())
+                  + "; " + ", ".join(f"{p} {r['mode']} (full read {r['last_full_at'][:19]}Z)"
+                                     for p, r in doc["reads"]["parts"].items() if p in inc_parts()))
     code = exit_status(run)
     failed = [r for r in run.results if r.count is None]
     if code == 2 and failed:  # the why, as one sentence on standard error (the details are on standard output)

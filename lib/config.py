@@ -172,6 +172,13 @@ class Settings(BaseSettings):
     # how old a Firebase listing the dashboard's periodic re-runs may reuse (0: list every time);
     # "Run checks now" and the command line always list afresh
     firebase_snapshot_max_age_s: int = Field(default=300, ge=0, le=86_400)
+    # incremental check runs (`check --incremental`, the watcher; lib.checks.incremental): a full
+    # read of every part when the last is older than this (nightly), a fresh Firebase Auth listing
+    # when the kept one is older than this, and how far before the last read's watermark the next
+    # read starts (covers transactions that committed after the watermark with an earlier timestamp)
+    incremental_full_every_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    incremental_auth_max_age_s: int = Field(default=3_600, ge=0, le=30 * 86_400)
+    incremental_margin_s: int = Field(default=300, ge=0, le=86_400)
     # how long a sign-in lasts (Streamlit's cookie lives 30 days): older sessions must sign in again
     session_max_age_hours: float = Field(default=12.0, gt=0, le=720)
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from lib.errors import safe_message
 from lib.stores.ops import run as ops_run
 
+KEEP_KEYS_RUNS = 3  # runs whose finding keys (check_finding_keys) the ops database keeps
+
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
@@ -38,6 +40,16 @@ def save_run(stores: Stores, run: CheckRun, *, source: str = "cli", generated: b
          "sample": json.dumps(r.sample), "duration_ms": r.duration_ms, "error": r.error}
         for r in run.results
     ])
+    # every kept key of the checks an incremental run looks up again, for the newest runs only
+    keyed = [{"run_id": run_id, "check_id": r.id, "complete": len(r.keys) == r.count, "keys": r.keys}
+             for r in run.results if r.id in run.keep_keys and r.count is not None]
+    if keyed and not generated:
+        ops_run(conn, "finding_keys_insert", keyed)
+        ops_run(conn, "finding_keys_prune", {"keep": KEEP_KEYS_RUNS})
+    if run.reads:
+        ops_run(conn, "run_reads_insert", [
+            {"run_id": run_id, "part": p, "mode": r.mode, "rows_read": r.rows_read, "last_full_at": r.last_full_at}
+            for p, r in sorted(run.reads.items())])
     return int(run_id)
 
 

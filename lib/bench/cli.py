@@ -1,7 +1,7 @@
 """`python -m lib bench`: build (or reuse) a bench data set, measure it, write the figures.
 
     python -m lib bench [--size quick|100k|1m] [--seed 1] [--data-dir DIR]
-                        [--only checks,reconcile,lookup,pages,watch] [--lookups N] [--keep]
+                        [--only checks,reconcile,lookup,pages,watch,incremental] [--lookups N] [--keep]
 
 Writes benchmarks/results/<size>.json (a run with --only keeps the other sections of that file
 when it is of the same data set) and regenerates the generated section of BENCHMARKS.md from
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 SIZES = ("quick", "100k", "1m")
-PARTS = ("checks", "reconcile", "lookup", "pages", "watch")
+PARTS = ("checks", "reconcile", "lookup", "pages", "watch", "incremental")
 
 
 def _only(value: str) -> tuple[str, ...]:
@@ -69,7 +69,7 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from lib.bench import measure, report, watch
+    from lib.bench import incremental, measure, report, watch
     from lib.config import load_settings
     from lib.errors import OpsError, safe_message
 
@@ -109,6 +109,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "pages": lambda: measure.measure_pages(info, patient_query=measure.sample_uid(info, args.seed),
                                                progress=progress),
         "watch": lambda: watch.measure_watch(info, progress=progress),
+        "incremental": lambda: incremental.measure_incremental(info, progress=progress),
     }
     try:
         for part in args.only:
@@ -154,6 +155,9 @@ def _problem(part: str, res: dict[str, Any]) -> str:
         bad = [f"{k}: {v['error']}" for k, v in res.items() if isinstance(v, dict) and v.get("error")]
         return "the watcher benchmark " + ("failed (" + "; ".join(bad) + ")" if bad else
                                            "saw a measured interval without a delivered alert")
+    if part == "incremental":
+        return (f"the incremental run's counts or keys differ from the full run's for {len(res.get('differ') or {})} "
+                "check(s)" if res.get("differ") else "the incremental run had a check that could not run")
     if part == "pages":
         bad = [p for p, r in (res.get("pages") or {}).items() if "error" in r]
         return f"page(s) failed under AppTest: {', '.join(bad)}"

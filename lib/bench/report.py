@@ -362,6 +362,37 @@ def growth_lines(results: list[dict[str, Any]]) -> list[str]:
     return _table(header, rows)
 
 
+def incremental_lines(r: dict[str, Any]) -> list[str]:
+    """The incremental run against a full run of the same data (issue 16, lib/bench/incremental.py)."""
+    x = r.get("incremental")
+    if not x:
+        return ["Not measured (`--only incremental`)."]
+    if x.get("error"):
+        return [f"Failed: {x['error']}"]
+    inc, full, base = x["incremental"], x["full"], x["base"]
+    ch = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in x.get("changes", {}).items())
+    lines = [f"Changes between the runs (real SQL and Firebase writes): {ch}.", ""]
+    lines += _table(["run", "check run s (in process)", "process s", "peak RSS MB"], [
+        ["first incremental run (reads everything)", _num(base["seconds"]), _num(base["process_s"]), _num(base["peak_rss_mb"], 0)],
+        ["incremental run", _num(inc["seconds"]), _num(inc["process_s"]), _num(inc["peak_rss_mb"], 0)],
+        ["full run (`run_checks`)", _num(full["seconds"]), _num(full["process_s"]), _num(full["peak_rss_mb"], 0)]])
+    ratio = x.get("ratio")
+    lines += ["", f"Incremental / full: **{_num(ratio, 3)}** (target < 0.10: {_verdict(ratio is not None and ratio < 0.1)}); "
+                  f"counts and keys equal to the full run's for every check: "
+                  f"{'yes' if not x.get('differ') else 'NO: ' + ', '.join(sorted(x['differ']))}."]
+    rows = []
+    for p, pr in sorted(((inc.get("reads") or {}).get("parts") or {}).items()):
+        b = ((base.get("reads") or {}).get("parts") or {}).get(p, {})
+        rows.append([p, pr["store"], pr["mode"], f"{pr['rows_read']:,}", f"{b.get('rows_read', 0):,}", pr.get("note") or ""])
+    lines += ["", "Rows read per snapshot part (the SQL checks are evaluated by the database in both runs):", ""]
+    lines += _table(["part", "store", "incremental run", "rows read", "rows read in full", "note"], rows)
+    per_store = (inc.get("reads") or {}).get("rows_read") or {}
+    lines += ["", "Rows read per store by the incremental run: " + ", ".join(f"{k} {v:,}" for k, v in per_store.items()) + "."]
+    lines += ["", "Slowest checks of the incremental run (ms): "
+              + ", ".join(f"`{c}` {_num(ms, 0)}" for c, ms in inc.get("slowest", []))]
+    return lines
+
+
 def _load_line(section: dict[str, Any] | None) -> list[str]:
     if not section or section.get("load_before") is None:
         return []
@@ -390,7 +421,8 @@ def render(results: list[dict[str, Any]]) -> str:
         for part, title, lines in (("checks", "Full check run (`python -m lib check --json`, non-demo mode)", checks_lines),
                                    ("reconcile", "Identity reconciliation, core ↔ Supabase", reconcile_lines),
                                    ("lookup", "Patient lookup", lookup_lines), ("pages", "Pages", pages_lines),
-                                   ("watch", "Watcher (issue 15)", watch_lines)):
+                                   ("watch", "Watcher (issue 15)", watch_lines),
+                                   ("incremental", "Incremental check run (issue 16)", incremental_lines)):
             out += ["", f"#### {title}", ""] + lines(r) + _load_line(r.get(part))
     return "\n".join(out) + "\n"
 

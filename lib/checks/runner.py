@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from lib.checks import incremental as inc
 from lib.checks.ids import CHECKS, STORE_OF_PART
 from lib.checks.registry import REGISTRY, Check
 from lib.checks.sync import KEYS_LIMIT, PARTS, Snapshot, finish
@@ -31,6 +32,8 @@ class CheckResult:
     duration_ms: float
     error: str | None = None
     fix: str | None = None
+    read: str = "full"  # full | incremental | reused (carried from its last full read: catalog checks)
+    last_full_at: str | None = None  # when what it read was last read in full (ISO-8601 UTC)
 
     @property
     def sample(self) -> list[str]:
@@ -46,6 +49,8 @@ class CheckRun:
     run_id: int | None = None  # set by whoever saves the run (lib.history)
     history_error: str | None = None  # why it was not saved
     firebase_reused_s: float | None = None  # age of the reused Firebase listing; None: listed in this run
+    reads: dict[str, inc.PartRead] | None = None  # incremental runs: what was read of each snapshot part
+    keep_keys: tuple[str, ...] = ()  # checks whose every kept key lib.history saves (incremental runs need them)
 
     def by_id(self) -> dict[str, CheckResult]:
         return {r.id: r for r in self.results}
@@ -85,10 +90,12 @@ def run_checks(
     *,
     firebase_max_age_s: float = 0.0,
     keys_limit: int = KEYS_LIMIT,
+    incremental: bool = False,
 ) -> CheckRun:
     """Every check (or `only` / `stores_filter`); counts are exact, each result keeps its first
     `keys_limit` keys. `firebase_max_age_s` lets the run reuse a Firebase listing that recent. The
-    run is not saved: the caller saves it (lib.history.record_run / save_run)."""
+    run is not saved: the caller saves it (lib.history.record_run / save_run). `incremental`: the
+    identity parts are brought up to date from what changed (lib.checks.incremental)."""
     started = datetime.now(UTC)
     checks = select(only, stores_filter)
     secrets = stores.settings.secret_values()
@@ -117,11 +124,16 @@ def run_checks(
                 else:
                     sql_futs[c.id] = pool.submit(_run_sql, stores, c)
         con_checks = [c for c in checks if c.kind == "constraints"]
-        con_fut = pool.submit(_run_constraints, stores, needed, down, secrets) if con_checks else None
+        both_up = {"core", "supabase"} <= set(needed) and not {"core", "supabase"} & set(down)
+        reused = inc.reused_constraints(stores) if incremental and con_checks and both_up else None
+        con_fut = pool.submit(_run_constraints, stores, needed, down, secrets) if con_checks and not reused else None
         parts = {p for c in checks if c.kind == "snapshot" for p in c.parts}
-        snap_fut = (pool.submit(Snapshot.load, stores, parts, down, secrets, reuse_firebase_s=firebase_max_age_s,
-                                            keys_limit=keys_limit)
-                    if parts else None)
+        snap_fut: Future[Snapshot] | None = None
+        if parts and incremental:
+            snap_fut = pool.submit(inc.load, stores, parts, down, secrets, started=started, keys_limit=keys_limit)
+        elif parts:
+            snap_fut = pool.submit(Snapshot.load, stores, parts, down, secrets, reuse_firebase_s=firebase_max_age_s,
+                                   keys_limit=keys_limit)
 
         for cid, fut in sql_futs.items():
             c = REGISTRY[cid]
@@ -141,6 +153,15 @@ def run_checks(
                     keys = sorted(found.get(c.id, []))
                     results[c.id] = CheckResult(c.id, c.info.severity, len(keys), keys[:keys_limit], ms,
                                                 fix=c.info.fix)
+            if incremental and not errors and both_up:
+                inc.save_constraints(stores, started, {c.id: {"count": results[c.id].count, "keys": results[c.id].keys}
+                                                       for c in con_checks})
+        elif reused is not None:
+            at, saved = reused
+            for c in con_checks:
+                prior = saved.get(c.id, {"count": 0, "keys": []})
+                results[c.id] = CheckResult(c.id, c.info.severity, prior["count"], prior["keys"][:keys_limit], 0.0,
+                                            fix=c.info.fix, read="reused", last_full_at=at)
         snap = None
         if snap_fut is not None:
             snap = snap_fut.result()
@@ -170,6 +191,12 @@ def run_checks(
                 results[c.id] = CheckResult(c.id, c.info.severity, got.count, got.keys,
                                             round(load_ms + (time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
 
+    reads = getattr(snap, "reads", None)
+    for c in checks:  # provenance: what each result was computed from (history checks: below)
+        r = results.get(c.id)
+        if r is not None and r.last_full_at is None:
+            r.read, r.last_full_at = inc.provenance(c.parts, reads, started)
+
     # history checks last: they judge this run's counts against the saved history
     counted = {cid: r.count for cid, r in results.items() if r.count is not None}
     for c in checks:
@@ -185,6 +212,8 @@ def run_checks(
                 for n, p in pings.items()},
         results=[results[c.id] for c in checks],
         firebase_reused_s=max(snap.reused.values()) if snap is not None and snap.reused else None,
+        reads=reads,
+        keep_keys=tuple(c.id for c in checks if c.id in inc.KEYED_CHECKS),
     )
     return run
 
@@ -204,7 +233,8 @@ def _run_history(stores: Stores, c: Check, counts: dict[str, int], started: date
     except Exception as exc:  # noqa: BLE001 - the ops database is down or its history unreadable
         return _failed(c, f"ops: {safe_message(exc, secrets)}")
     return CheckResult(c.id, c.info.severity, len(keys), keys[:keys_limit],
-                       round((time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
+                       round((time.perf_counter() - t0) * 1000, 1), fix=c.info.fix,
+                       last_full_at=started.astimezone(UTC).isoformat())
 
 
 def _run_sql(stores: Stores, c: Check) -> tuple[list[str], float]:
@@ -251,9 +281,12 @@ def to_json(run: CheckRun) -> dict[str, Any]:
                    for n, s in run.stores.items()},
         "findings": [
             {"check": r.id, "severity": r.severity, "count": r.count, "sample": r.sample, "fix": r.fix,
-             "duration_ms": r.duration_ms, **({"error": r.error} if r.error else {})}
+             "duration_ms": r.duration_ms, "read": r.read, "last_full_at": r.last_full_at,
+             **({"error": r.error} if r.error else {})}
             for r in run.results
         ],
+        "incremental": run.reads is not None,
+        **({"reads": inc.reads_json(run.reads)} if run.reads is not None else {}),
         **({"history_error": run.history_error} if run.history_error else {}),
     }
 

@@ -334,9 +334,25 @@ class FirebaseStore:
             raise _firebase_error("firestore", exc) from exc
         return {snap.id: snap.to_dict() or {} for snap in snaps}
 
-    def count_profiles(self) -> int:
+    def profiles_since(self, since_iso: str, fields: list[str]) -> pa.Table:
+        """The `patients/{uid}` documents whose `updated_at` (ISO-8601 text, UTC) is at or after
+        `since_iso`, as profiles_table gives them (the incremental run's Firestore delta; one
+        streamed query, as the delta is small)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self.db.collection(PROFILES).where(filter=FieldFilter("updated_at", ">=", since_iso)).select(fields)
         try:
-            res = self.db.collection(PROFILES).count().get(timeout=self.timeout_s, retry=_bounded_retry())
+            rows = [{"uid": snap.id, **(snap.to_dict() or {})}
+                    for snap in query.stream(timeout=self.page_timeout_s, retry=_bounded_retry())]
+        except Exception as exc:
+            raise _firebase_error("firestore", exc) from exc
+        return columnar.records(rows, ["uid", *fields])
+
+    def count_profiles(self, timeout_s: float | None = None) -> int:
+        """Firestore's count aggregation of the profiles (`timeout_s`: its deadline, else the store's;
+        the emulator counts by scanning the collection)."""
+        try:
+            res = self.db.collection(PROFILES).count().get(timeout=timeout_s or self.timeout_s, retry=_bounded_retry())
             return int(res[0][0].value)
         except Exception as exc:
             raise _firebase_error("firestore", exc) from exc

@@ -51,7 +51,7 @@ def run_once(stores: Stores, *, only: list[str] | None = None, config: WatchConf
     deliver_s)."""
     cfg = config or load(stores.settings)
     t0 = time.perf_counter()
-    run = run_checks(stores, only=only)
+    run = run_checks(stores, only=only, incremental=cfg.incremental)
     t1 = time.perf_counter()
     now = run.finished_at
     try:
@@ -82,6 +82,7 @@ def run_once(stores: Stores, *, only: list[str] | None = None, config: WatchConf
         "changes": [{"check": c.check, "change": c.change, "before": c.before, "after": c.after,
                      "severity": c.severity, **({"silenced": c.silenced} if c.silenced else {})} for c in changes],
         "deliveries": deliveries,
+        "incremental": run.reads is not None,
     }
     return doc, exit_status(run)
 

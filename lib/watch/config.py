@@ -48,6 +48,7 @@ class WatchConfig:
     interval_s: float
     cadence: dict[str, float] = field(default_factory=dict)  # check id -> seconds, for those not on the default
     thresholds: dict[str, int] = field(default_factory=dict)
+    incremental: bool = True  # each interval reads what changed (lib.checks.incremental); false: full runs
 
     def groups(self) -> dict[float, list[str] | None]:
         """cadence (s) -> the check ids run at it (None: every check, when none has its own)."""
@@ -112,7 +113,10 @@ def load(settings: Settings, interval_s: float | None = None) -> WatchConfig:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{where}: the threshold of {name} must be a whole number of at least 1.")
         thresholds[name] = value
-    return WatchConfig(interval_s=default, cadence=per, thresholds=thresholds)
+    incremental = raw.get("incremental", True)
+    if not isinstance(incremental, bool):
+        raise ConfigError(f"{where}: incremental must be true or false.")
+    return WatchConfig(interval_s=default, cadence=per, thresholds=thresholds, incremental=incremental)
 
 
 __all__ = ["WatchConfig", "duration_s", "load"]

@@ -209,3 +209,23 @@ CREATE TABLE IF NOT EXISTS watch_heartbeat (
     last_prune_at  timestamptz,
     last_digest_on date
 );
+-- Every finding key of the checks an incremental run re-reads by key (issue 16): the uids those
+-- findings name are looked up again in Firebase. Kept for the newest runs only (finding_keys_prune).
+-- `complete` is false when the check had more findings than the run kept keys.
+CREATE TABLE IF NOT EXISTS check_finding_keys (
+    run_id   bigint NOT NULL REFERENCES check_runs (id) ON DELETE CASCADE,
+    check_id text NOT NULL,
+    complete boolean NOT NULL,
+    keys     text[] NOT NULL,
+    PRIMARY KEY (run_id, check_id)
+);
+-- What each saved run read of each snapshot part (issue 16): incremental or full, the rows read,
+-- and when that part was last read in full.
+CREATE TABLE IF NOT EXISTS check_run_reads (
+    run_id       bigint NOT NULL REFERENCES check_runs (id) ON DELETE CASCADE,
+    part         text NOT NULL,
+    mode         text NOT NULL,
+    rows_read    bigint,
+    last_full_at timestamptz,
+    PRIMARY KEY (run_id, part)
+);

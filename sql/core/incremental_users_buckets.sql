@@ -1,0 +1,9 @@
+-- what:   the incremental run's cheap test for deletions: core users and those with a patients row,
+--         counted per bucket (the first two hex digits of the id, 256 buckets); a bucket whose count
+--         is below that of the run's merged copy lost rows, and only it is read again
+-- store:  core
+-- params: none
+SELECT left(u.id::text, 2) AS b, count(*) AS n,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM patients p WHERE p.user_id = u.id)) AS patients
+FROM users u
+GROUP BY 1
