@@ -672,8 +672,8 @@ def _settings(data_dir: Path) -> Any:
 def ensure_lookup_indexes(info: BenchInfo) -> None:
     """The expression indexes a large deployment needs for the patient lookup (email, phone tail);
     IF NOT EXISTS, so a reused data set gets them too. They change no check's count."""
-    _run(info.core_url, "bench/lookup_indexes_core")
-    _run(info.supabase_url, "bench/lookup_indexes_supabase")
+    _run(info.core_url, "demo/lookup_indexes_core")
+    _run(info.supabase_url, "demo/lookup_indexes_supabase")
 
 
 def reanchor(info: BenchInfo, now: datetime | None = None) -> BenchInfo:
