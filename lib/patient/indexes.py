@@ -48,6 +48,9 @@ RECOMMENDED: tuple[LookupIndex, ...] = (
     # the patient view's prescriptions of the patient's appointments (sql/core/patient_prescriptions.sql);
     # the demo lacks it on purpose (advisor.unindexed_foreign_key plants it)
     LookupIndex("core", "public.prescriptions", "btree (appointment_id)", "the patient view's prescriptions"),
+    # the patient view's findings of the SQL checks it filters by the patient's keys (lib.patient.findings):
+    # the check's own statement, which these serve (the full check run too)
+    LookupIndex("core", "public.sync_jobs", "btree (status, updated_at)", "the patient view's pulse.sync_lag"),
     LookupIndex("supabase", "auth.users", "btree (lower(btrim(email)))", "a lookup by email"),
     LookupIndex("supabase", "auth.users", _PHONE_TAIL, "a lookup by phone"),
     LookupIndex("supabase", "auth.users",
@@ -56,6 +59,8 @@ RECOMMENDED: tuple[LookupIndex, ...] = (
     LookupIndex("supabase", "storage.objects", "btree (split_part(name, '/'::text, 1))",
                 "the patient view's orphan files"),
     LookupIndex("supabase", "public.rag_chunks", "btree (patient_id)", "the patient view's orphan chunks"),
+    LookupIndex("supabase", "public.documents", "btree (status, created_at)",
+                "the patient view's pulse.documents_unprocessed"),
 )
 
 _DEF = re.compile(r"^CREATE (?:UNIQUE )?INDEX \S+ ON (?:ONLY )?(\S+) USING (.*)$")

@@ -3,12 +3,15 @@
 --         trimmed and lower-cased, users by the phone's last 7 digits whatever its format, and
 --         patients by name fragment (a pg_trgm trigram GIN index on the name as
 --         sql/core/patient_by_name.sql compares it; skipped with a notice where the server has no
---         pg_trgm). The dashboard never creates them (it only reads); the demo and the benchmark's
---         deployment have them. IF NOT EXISTS: a reused data set gets them too
+--         pg_trgm), and sync_jobs by (status, updated_at) for the patient view's pulse.sync_lag (the
+--         check's own statement filtered by the patient's jobs). The dashboard never creates them
+--         (it only reads); the demo and the benchmark's deployment have them. IF NOT EXISTS: a
+--         reused data set gets them too
 -- store:  core (demo and benchmark builders only)
 -- params: none
 CREATE INDEX IF NOT EXISTS users_email_lookup_idx ON users (lower(btrim(email)));
 CREATE INDEX IF NOT EXISTS users_phone_tail_idx ON users (right(regexp_replace(phone, '\D', '', 'g'), 7));
+CREATE INDEX IF NOT EXISTS sync_jobs_status_updated_idx ON sync_jobs (status, updated_at);
 DO $$
 BEGIN
   CREATE EXTENSION IF NOT EXISTS pg_trgm;

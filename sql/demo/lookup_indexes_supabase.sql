@@ -3,13 +3,15 @@
 --         email trimmed and lower-cased, by the phone tail and by metadata name fragment (a pg_trgm
 --         trigram GIN index, sql/supabase/patient_by_*.sql; skipped with a notice where the server
 --         has no pg_trgm), and for the patient view storage objects by folder
---         (patient_orphan_files.sql) and rag_chunks by patient (patient_orphan_chunks.sql)
+--         (patient_orphan_files.sql), rag_chunks by patient (patient_orphan_chunks.sql) and documents
+--         by (status, created_at) (pulse.documents_unprocessed, filtered by the patient's documents)
 -- store:  supabase (demo and benchmark builders only)
 -- params: none
 CREATE INDEX IF NOT EXISTS users_email_lookup_idx ON auth.users (lower(btrim(email)));
 CREATE INDEX IF NOT EXISTS users_phone_tail_idx ON auth.users (right(regexp_replace(phone, '\D', '', 'g'), 7));
 CREATE INDEX IF NOT EXISTS objects_folder_idx ON storage.objects (split_part(name, '/', 1));
 CREATE INDEX IF NOT EXISTS rag_chunks_patient_id_idx ON public.rag_chunks (patient_id);
+CREATE INDEX IF NOT EXISTS documents_status_created_idx ON public.documents (status, created_at);
 DO $$
 BEGIN
   CREATE EXTENSION IF NOT EXISTS pg_trgm;
