@@ -108,6 +108,17 @@ LOOKUP_SQL = {
                  "supabase/patient_by_id": {"id": "6f9619ff-8b86-d011-b42d-00cf4fc964ff"},
                  "supabase/patient_users": {"uids": ["x" * 28]}, "supabase/patient_refs": {"uids": ["x" * 28]}},
 }
+# what the patient view reads next (lib.patient.read), and the SQL checks it filters by the patient's keys
+REFS = ["6f9619ff-8b86-d011-b42d-00cf4fc964ff"]
+LOOKUP_SQL["core"] |= {"core/patient_documents": {"refs": REFS, "ids": REFS}, "core/patient_medications": {"refs": REFS},
+                       "core/patient_appointments": {"refs": REFS}, "core/patient_session_notes": {"refs": REFS},
+                       "core/patient_sync_jobs": {"uids": ["x" * 28], "limit": 10},
+                       "checks/pulse_sync_lag": {"minutes": 10}}
+LOOKUP_SQL["supabase"] |= {"supabase/patient_documents": {"uids": ["x" * 28], "ids": REFS},
+                           "supabase/patient_connections": {"uids": ["x" * 28], "hours": 72},
+                           "supabase/patient_orphan_chunks": {"uids": ["x" * 28]},
+                           "supabase/patient_orphan_files": {"uids": ["x" * 28]},
+                           "checks/pulse_documents_unprocessed": {"minutes": 30}}
 
 
 @pytest.mark.parametrize(("store", "name"), [(s, n) for s, names in LOOKUP_SQL.items() for n in names])

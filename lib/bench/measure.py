@@ -445,6 +445,7 @@ def measure_lookups(stores: Any, *, n: int = LOOKUPS_PER_KIND, seed: int = 1, wa
             lookup(stores, q)
         ms: list[float] = []
         missed: list[str] = []
+        down = 0  # lookups where a part did not answer (a timeout shows here)
         matches: list[int] = []
         classified: set[str] = set()
         for q, uid in pairs:
@@ -452,6 +453,7 @@ def measure_lookups(stores: Any, *, n: int = LOOKUPS_PER_KIND, seed: int = 1, wa
             res = lookup(stores, q)
             ms.append((time.perf_counter() - t0) * 1000)
             found = [m.uid for m in res.matches]
+            down += bool(res.search.down or any(m.down for m in res.matches))
             matches.append(len(found))
             classified.add(classify(q).kind)
             if uid not in found:
@@ -459,7 +461,7 @@ def measure_lookups(stores: Any, *, n: int = LOOKUPS_PER_KIND, seed: int = 1, wa
         kinds[kind] = {"n": len(ms), "classified_as": sorted(classified),
                        "p50_ms": round(_pct(ms, 50), 1), "p95_ms": round(_pct(ms, 95), 1),
                        "max_ms": round(max(ms), 1), "mean_ms": round(statistics.fmean(ms), 1),
-                       "mean_matches": round(statistics.fmean(matches), 2), "not_found": len(missed),
+                       "mean_matches": round(statistics.fmean(matches), 2), "not_found": len(missed), "part_down": down,
                        "not_found_sample": missed[:5]}
         progress(f"lookup {kind}: n {len(ms)}, p50 {kinds[kind]['p50_ms']} ms, p95 {kinds[kind]['p95_ms']} ms")
     timed = [k for k in kinds.values() if k.get("n")]

@@ -61,6 +61,10 @@ RECOMMENDED: tuple[LookupIndex, ...] = (
     LookupIndex("supabase", "public.rag_chunks", "btree (patient_id)", "the patient view's orphan chunks"),
     LookupIndex("supabase", "public.documents", "btree (status, created_at)",
                 "the patient view's pulse.documents_unprocessed"),
+    # an object under the patient's folder that none of their documents names: does any document name it
+    LookupIndex("supabase", "public.documents",
+                "btree (((regexp_match(file_url, '/storage/v1/object/(public/)?documents/([^?#]+)'::text))[2]))",
+                "the patient view's orphan files, for a patient with one"),
 )
 
 _DEF = re.compile(r"^CREATE (?:UNIQUE )?INDEX \S+ ON (?:ONLY )?(\S+) USING (.*)$")

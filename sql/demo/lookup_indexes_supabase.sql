@@ -5,6 +5,8 @@
 --         has no pg_trgm), and for the patient view storage objects by folder
 --         (patient_orphan_files.sql), rag_chunks by patient (patient_orphan_chunks.sql) and documents
 --         by (status, created_at) (pulse.documents_unprocessed, filtered by the patient's documents)
+--         and by the object name their file_url names (patient_orphan_files.sql: whether any document
+--         names an object left over under the patient's folder)
 -- store:  supabase (demo and benchmark builders only)
 -- params: none
 CREATE INDEX IF NOT EXISTS users_email_lookup_idx ON auth.users (lower(btrim(email)));
@@ -12,6 +14,8 @@ CREATE INDEX IF NOT EXISTS users_phone_tail_idx ON auth.users (right(regexp_repl
 CREATE INDEX IF NOT EXISTS objects_folder_idx ON storage.objects (split_part(name, '/', 1));
 CREATE INDEX IF NOT EXISTS rag_chunks_patient_id_idx ON public.rag_chunks (patient_id);
 CREATE INDEX IF NOT EXISTS documents_status_created_idx ON public.documents (status, created_at);
+CREATE INDEX IF NOT EXISTS documents_file_name_idx
+    ON public.documents (((regexp_match(file_url, '/storage/v1/object/(public/)?documents/([^?#]+)'))[2]));
 DO $$
 BEGIN
   CREATE EXTENSION IF NOT EXISTS pg_trgm;
