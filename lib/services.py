@@ -271,6 +271,9 @@ class EmbeddedServices:
             for db in DATABASES:
                 if db not in have:
                     conn.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(db)))
+            from lib.pgext import enable_trgm
+
+            enable_trgm(conn, self.pgdata)  # the trigram index of the recommended lookup indexes
         self.state.raw["postgres"] = {
             "pgdata": str(self.pgdata),
             "uris": {db: server.get_uri(database=db, driver="psycopg") for db in DATABASES},

@@ -1,4 +1,5 @@
-"""Stores: is each store configured and reachable, how fast, which version, how many rows."""
+"""Stores: is each store configured and reachable, how fast, which version, how many rows, and
+which recommended lookup indexes a SQL store lacks (lib.patient.indexes) with what that costs."""
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +13,9 @@ if st.button("Refresh", key="refresh_stores", icon=":material/refresh:"):
     web.clear("stores")
 
 status = web.ping(stores).or_stop()
-counts = web.row_counts(stores, tuple(n for n, p in status.items() if p["ok"])).or_stop()
+up = tuple(n for n, p in status.items() if p["ok"])
+counts = web.row_counts(stores, up).or_stop()
+indexes = web.lookup_indexes(stores, up).or_stop()
 checked = min(p["checked_at"] for p in status.values())
 st.caption(f"As of {checked:%H:%M:%S} UTC (cached for 30 s; Refresh asks again).")
 
@@ -42,3 +45,12 @@ for col, (name, p) in zip(st.columns(len(status)), status.items(), strict=True):
                 {"table": list(c["counts"]), "rows": pd.array(list(c["counts"].values()), dtype="Int64")}
             )
             st.dataframe(rows, hide_index=True, width="stretch")
+        if name in indexes:
+            ix = indexes[name]
+            if ix["error"]:
+                st.warning(f"Recommended lookup indexes unknown: {web.plain(ix['error'])}")
+            for m in ix["missing"] or []:
+                needs = f" It needs {m['needs']}." if m["needs"] else ""
+                st.warning(f"Missing recommended lookup index on {m['table']}: {m['cost']}.{needs}",
+                           icon=":material/speed:")
+                st.code(m["statement"], language="sql")

@@ -143,6 +143,10 @@ def test_lookups_find_each_sampled_patient_by_every_kind(bench_stores: Any) -> N
     assert kinds["uid"]["classified_as"] == ["uid"] and kinds["phone_national"]["classified_as"] == ["phone"]
     assert kinds["email_other_case"]["classified_as"] == ["email"]
     assert kinds["supabase_user_id"]["classified_as"] == ["id"] and kinds["name"]["classified_as"] == ["name"]
+    # every statement of the lookup and of the patient view explained as it ran (the tables it scanned)
+    scans = res["sequential_scans"]
+    assert {"core/patient_by_email", "core/patient_by_name", "supabase/patient_by_phone", "core/patient_documents"} <= set(scans)
+    assert all(isinstance(t, list) for t in scans.values())
 
 
 # ---------------------------------------------------------------------- the report (no stores)

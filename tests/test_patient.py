@@ -429,3 +429,33 @@ def test_known_patient_is_found_however_typed(known: dict[str, Any], data: Any) 
     s = search(known["stores"], q)
     _check_answer(s)
     assert p["firebase_uid"] in s.uids, (how, q, s.message)
+
+
+def test_firestore_profiles_are_read_by_document_id_not_by_field(stores: Any, normal: dict[str, Any]) -> None:
+    """Firestore is read by document id, the UIDs the indexed stores found, and the profile's fields
+    are compared normalised: a profile holding the patient's email in another case and the phone
+    in national format is still found by email and by phone (a field query matches exact strings
+    only), and another profile holding the same email, which no indexed store knows, is not asked
+    for (a field query would list it). An identifier only the profile holds is found all the same,
+    by the field-query fallback that runs when every other store found nothing."""
+    db = stores.firebase.db
+    ref = db.collection("patients").document(normal["uid"])
+    before = ref.get().to_dict()
+    phone = normal["phone"]
+    national = f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}"
+    stray = db.collection("patients").document("zzStrayProfileWithoutAnyUser01")
+    only_firestore = "+1 212 555 0142"
+    assert search(stores, only_firestore).message == NOT_FOUND
+    try:
+        ref.set({**before, "email": f"  {normal['email'].upper()} ", "phone": national})
+        stray.set({"full_name": "Stray Profile", "email": normal["email"].strip().lower(), "phone": phone})
+        for q, how in ((normal["email"], "email"), (phone, "phone"), (national, "phone")):
+            found = search(stores, q)
+            assert found.uids == [normal["uid"]], (q, found.uids)
+            assert f"Firestore profile by {how}" in found.candidates[0].found, (q, found.candidates[0].found)
+        ref.set({**before, "phone": normalize.phone(only_firestore)})
+        found = search(stores, only_firestore)
+        assert found.uids == [normal["uid"]] and found.candidates[0].found == ["Firestore profile by phone"]
+    finally:
+        ref.set(before)
+        stray.delete()

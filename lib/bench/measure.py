@@ -371,6 +371,57 @@ def lookup_samples(stores: Any, n: int, seed: int) -> dict[str, list[tuple[str, 
     return out
 
 
+# the lookup's SQL (lib.patient.resolve) and the parameters it gets, from one sampled patient
+def _plan_params(p: dict[str, Any], region: str) -> dict[str, dict[str, Any]]:
+    from lib import normalize
+    from lib.patient import classify
+
+    email = (p["email"] or "").strip().lower()
+    tail = re.sub(r"\D", "", p["phone"] or "")[-7:]
+    pattern = classify(p["full_name"] or "xx", region).pattern
+    refs = [p["user_id"], p["patient_id"]]
+    return {"core/patient_identity": {"uids": [p["firebase_uid"]]}, "core/patient_by_email": {"emails": [email]},
+            "core/patient_by_phone": {"tails": [tail]}, "core/patient_by_id": {"id": p["patient_id"]},
+            "core/patient_by_name": {"pattern": pattern, "limit": 51},
+            "supabase/patient_users": {"uids": [p["firebase_uid"]]}, "supabase/patient_refs": {"uids": [p["firebase_uid"]]},
+            "supabase/patient_by_email": {"emails": [normalize.email(email) or email]},
+            "supabase/patient_by_phone": {"tails": [tail]}, "supabase/patient_by_id": {"id": p["user_id"]},
+            "supabase/patient_by_name": {"pattern": pattern, "limit": 51},
+            # what lib.patient.load reads next, for every kind (the patient view)
+            "core/patient_documents": {"refs": refs, "ids": []}, "core/patient_medications": {"refs": refs},
+            "core/patient_appointments": {"refs": refs}, "core/patient_session_notes": {"refs": refs},
+            "core/patient_sync_jobs": {"uids": [p["firebase_uid"]], "limit": 2000},
+            "core/patient_prescriptions": {"appointment_ids": [], "ids": []},
+            "supabase/patient_documents": {"uids": [p["firebase_uid"]], "ids": []},
+            "supabase/patient_connections": {"uids": [p["firebase_uid"]], "hours": 72},
+            "supabase/patient_orphan_chunks": {"uids": [p["firebase_uid"]]},
+            "supabase/patient_orphan_files": {"uids": [p["firebase_uid"]]}}
+
+
+def lookup_plans(stores: Any, seed: int) -> dict[str, list[str]]:
+    """The tables each lookup statement read by a sequential scan, with the rows it read, as the
+    planner chose on this data set (EXPLAIN ANALYZE, for one sampled patient; a scan in the plan
+    that never ran is not one): all empty when every lookup is served by an index."""
+    from sqlalchemy import text
+
+    from lib.sqlfiles import load
+
+    (p,) = stores.core.rows("bench/harness_lookup_patients", {"seed": str(seed), "n": 1})
+    out: dict[str, list[str]] = {}
+    for name, params in _plan_params(p, stores.settings.phone_default_region).items():
+        with stores.get(name.split("/", 1)[0]).read() as conn:
+            plan = conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON, VERBOSE) " + load(name).text), params).scalar()
+        nodes, seq = [plan[0]["Plan"]], []
+        while nodes:
+            node = nodes.pop()
+            nodes.extend(node.get("Plans", []))
+            if node["Node Type"] == "Seq Scan" and node.get("Actual Loops"):  # a scan that ran
+                read = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+                seq.append(f"{node.get('Schema', 'public')}.{node['Relation Name']} ({read:,.0f} rows)")
+        out[name] = sorted(seq)
+    return out
+
+
 def _pct(xs: list[float], q: float) -> float:
     """Nearest-rank percentile."""
     s = sorted(xs)
@@ -394,6 +445,7 @@ def measure_lookups(stores: Any, *, n: int = LOOKUPS_PER_KIND, seed: int = 1, wa
             lookup(stores, q)
         ms: list[float] = []
         missed: list[str] = []
+        down = 0  # lookups where a part did not answer (a timeout shows here)
         matches: list[int] = []
         classified: set[str] = set()
         for q, uid in pairs:
@@ -401,6 +453,7 @@ def measure_lookups(stores: Any, *, n: int = LOOKUPS_PER_KIND, seed: int = 1, wa
             res = lookup(stores, q)
             ms.append((time.perf_counter() - t0) * 1000)
             found = [m.uid for m in res.matches]
+            down += bool(res.search.down or any(m.down for m in res.matches))
             matches.append(len(found))
             classified.add(classify(q).kind)
             if uid not in found:
@@ -408,11 +461,13 @@ def measure_lookups(stores: Any, *, n: int = LOOKUPS_PER_KIND, seed: int = 1, wa
         kinds[kind] = {"n": len(ms), "classified_as": sorted(classified),
                        "p50_ms": round(_pct(ms, 50), 1), "p95_ms": round(_pct(ms, 95), 1),
                        "max_ms": round(max(ms), 1), "mean_ms": round(statistics.fmean(ms), 1),
-                       "mean_matches": round(statistics.fmean(matches), 2), "not_found": len(missed),
+                       "mean_matches": round(statistics.fmean(matches), 2), "not_found": len(missed), "part_down": down,
                        "not_found_sample": missed[:5]}
         progress(f"lookup {kind}: n {len(ms)}, p50 {kinds[kind]['p50_ms']} ms, p95 {kinds[kind]['p95_ms']} ms")
     timed = [k for k in kinds.values() if k.get("n")]
-    return {"kinds": kinds, "per_kind": n, "seed": seed, "warmup": warmup,
+    plans = lookup_plans(stores, seed)
+    progress(f"lookup plans: sequential scans {sum(map(len, plans.values()))} ({plans})")
+    return {"kinds": kinds, "per_kind": n, "seed": seed, "warmup": warmup, "sequential_scans": plans,
             "worst_p95_ms": max((k["p95_ms"] for k in timed), default=None),
             "function": "lib.patient.lookup"}
 

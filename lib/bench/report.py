@@ -230,7 +230,13 @@ def lookup_lines(r: dict[str, Any]) -> list[str]:
                    rows)
     lines += ["", f"`{lk.get('function', 'lib.patient.lookup')}` in one process (what the Patient page and "
                   f"`python -m lib patient` call), {lk.get('per_kind')} random patients (seed {lk.get('seed')}) a kind "
-                  f"after {lk.get('warmup')} untimed warm-up lookups."]
+                  f"after {lk.get('warmup')} untimed warm-up lookups"
+                  + (f"; the whole lookup benchmark took {_num(lk['process_s'], 0)} s." if lk.get("process_s") else ".")]
+    scans = lk.get("sequential_scans")
+    if scans is not None:
+        ran = {name: tables for name, tables in scans.items() if tables}
+        lines += ["", "Sequential scans the lookup's statements ran (EXPLAIN ANALYZE, one sampled patient): "
+                  + ("; ".join(f"`sql/{name}.sql`: {', '.join(tables)}" for name, tables in ran.items()) or "none") + "."]
     return lines
 
 

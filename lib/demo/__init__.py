@@ -49,7 +49,8 @@ def load_data(stores: Stores, data: DemoData, progress: Callable[[str], None]) -
         stores.core._url,
         {t: (CORE_COLUMNS[t], rows) for t, rows in data.core.items()},
         before=load("demo/core_schema").text,
-        after=load("demo/core_constraints_clean" if data.clean else "demo/core_constraints").text,
+        after=load("demo/core_constraints_clean" if data.clean else "demo/core_constraints").text
+        + "\n" + load("demo/lookup_indexes_core").text,  # the recommended lookup indexes (lib.patient.indexes)
         identity_tables=("sync_jobs",),
     )
     progress(f"Loading Supabase ({sum(len(r) for r in data.supabase.values()):,} rows)")
@@ -57,7 +58,8 @@ def load_data(stores: Stores, data: DemoData, progress: Callable[[str], None]) -
         stores.supabase._url,
         {t: (SUPABASE_COLUMNS[t], rows) for t, rows in data.supabase.items()},
         before=load("demo/supabase_schema").text,
-        after=load("demo/supabase_constraints_clean").text if data.clean else None,
+        after=(load("demo/supabase_constraints_clean").text + "\n" if data.clean else "")
+        + load("demo/lookup_indexes_supabase").text,
         identity_tables=("public.rag_chunks",),
     )
     progress(f"Loading Firebase Auth ({len(data.firebase_users):,} users) and Firestore ({len(data.firestore):,} profiles)")

@@ -1,7 +1,10 @@
 """Search: a query resolved to Firebase UIDs by indexed lookups in every store at once.
 
-Each part has a resolver (core and Supabase by SQL, Firebase Auth and Firestore by their APIs);
-ASKED says which parts can answer which kind of query. The result (`Search`) holds the candidates
+Each part has a resolver (core and Supabase by SQL, Firebase Auth by its indexed look-ups by UID,
+email and phone); ASKED says which parts can answer which kind of query. Firestore is read by
+document id only: a typed UID at once, otherwise the UIDs the other parts found, in a second wave
+(a field query only when no other part found anything: `_firestore_by_uids`). No lookup scans: the
+SQL is served by the schemas' keys and the recommended lookup indexes (lib.patient.indexes). The result (`Search`) holds the candidates
 with how each store found them, the parts that were down and the one sentence to show when
 nothing matched.
 """
@@ -62,6 +65,7 @@ class Search:
 
 
 Hit = tuple[str | None, str, str | None, str | None]  # uid, how, name, email
+MAX_UIDS = 100  # the profiles wave 2 reads by document id, at most (one batched read)
 
 
 def _core_resolve(stores: Stores, q: Query) -> tuple[list[Hit], list[str]]:
@@ -134,22 +138,48 @@ def _auth_resolve(stores: Stores, q: Query) -> tuple[list[Hit], list[str]]:
 
 
 def _firestore_resolve(stores: Stores, q: Query) -> tuple[list[Hit], list[str]]:
+    """A UID typed as such: its profile by document id (the first wave, with the other parts)."""
     fb = firebase_store(stores, "firestore")
-    hits: list[Hit] = []
-    if q.kind == "uid" or q.also_uid:
-        for uid, doc in fb.get_profiles([q.text]).items():
-            hits.append((uid, "Firestore profile by document id", doc.get("full_name"), doc.get("email")))
-    filters: list[tuple[str, str, Any]] = []
+    return [(uid, "Firestore profile by document id", doc.get("full_name"), doc.get("email"))
+            for uid, doc in fb.get_profiles([q.text]).items()], []
+
+
+# the profile field that holds each kind of identifier, and how to compare it with the query's value
+_PROFILE_FIELD: dict[str, str] = {"email": "email", "phone": "phone", "id": "postgres_user_id"}
+
+
+def _profile_matches(q: Query, doc: dict[str, Any], region: str) -> bool:
+    value = doc.get(_PROFILE_FIELD[q.kind])
     if q.kind == "email":
-        filters.append(("email", "in", sorted({q.value, q.text})))
-    elif q.kind == "phone":
-        filters.append(("phone", "in", sorted({q.value, q.text})))
-    elif q.kind == "id":
-        filters.append(("postgres_user_id", "==", q.value))
-    for fld, op, val in filters:
-        for uid, doc in fb.find_profiles(fld, op, val, limit=MAX_MATCHES).items():
-            hits.append((uid, f"Firestore profile by {fld}", doc.get("full_name"), doc.get("email")))
-    return hits, []
+        return normalize.email(value) == normalize.email(q.value)
+    if q.kind == "phone":
+        return normalize.phone(value, region) == q.value
+    return str(value or "").strip().lower() == q.value
+
+
+def _firestore_by_uids(stores: Stores, q: Query, uids: list[str]) -> tuple[list[Hit], list[str]]:
+    """The second wave of an email, phone or id lookup: the profiles of the UIDs the other parts
+    found, read by document id (one batched read), each reported found when its field holds the
+    identifier (compared normalised: an email in another case, a phone in another format count).
+
+    Only when no other part found anything does Firestore get a field query (`find_profiles`): the
+    one way to reach a profile whose field alone holds the identifier (drifted from every other
+    store, or a profile no other store knows). Production Firestore serves it from its automatic
+    single-field index; the emulator scans the collection, but only for an identifier every
+    indexed store missed."""
+    fb = firebase_store(stores, "firestore")
+    region = stores.settings.phone_default_region
+    fld = _PROFILE_FIELD[q.kind]
+    if uids:
+        docs = fb.get_profiles(uids)
+        return [(uid, f"Firestore profile by {fld}", doc.get("full_name"), doc.get("email"))
+                for uid, doc in docs.items() if _profile_matches(q, doc, region)], []
+    if q.kind == "id":
+        found = fb.find_profiles(fld, "==", q.value, limit=MAX_MATCHES)
+    else:
+        found = fb.find_profiles(fld, "in", sorted({q.value, q.text}), limit=MAX_MATCHES)
+    return [(uid, f"Firestore profile by {fld}", doc.get("full_name"), doc.get("email"))
+            for uid, doc in found.items()], []
 
 
 RESOLVERS: dict[str, Callable[[Stores, Query], tuple[list[Hit], list[str]]]] = {
@@ -177,8 +207,18 @@ def search(stores: Stores, raw: Any) -> Search:
         return result
     asked = PARTS if q.also_uid else ASKED[q.kind]
     result.asked = asked
-    tasks: dict[str, Callable[[], Any]] = {p: partial(RESOLVERS[p], stores, q) for p in asked}
+    # Wave 1: every part by its own index at once; Firestore only for a UID (its document id).
+    # Wave 2 (an email, phone or id): Firestore reads the profiles of the UIDs wave 1 found by
+    # document id. Never a Firestore field query unless wave 1 found nothing (_firestore_by_uids).
+    later = "firestore" in asked and q.kind in _PROFILE_FIELD
+    first = tuple(p for p in asked if not (later and p == "firestore"))
+    tasks: dict[str, Callable[[], Any]] = {p: partial(RESOLVERS[p], stores, q) for p in first}
     found, result.down = in_parallel(stores, tasks)
+    if later:
+        seen = list(dict.fromkeys(uid for hits, _ in found.values() for uid, *_ in hits if uid))
+        more, down = in_parallel(stores, {"firestore": partial(_firestore_by_uids, stores, q, seen[:MAX_UIDS])})
+        found.update(more)
+        result.down.update(down)
     by_uid: dict[str, Candidate] = {}
     for part in PARTS:
         hits, notes = found.get(part, ([], []))

@@ -66,6 +66,19 @@ def row_counts(stores: Stores, names: tuple[str, ...] = STORE_NAMES) -> Read[dic
     return _row_counts(stores_key(stores), tuple(names), stores)
 
 
+@cached(ttl=300, groups=("stores",), show_spinner=False)
+def _lookup_indexes(key: str, names: tuple[str, ...], _stores: Stores) -> dict[str, dict[str, Any]]:
+    from lib.patient.indexes import missing
+
+    return missing(_stores, names)
+
+
+def lookup_indexes(stores: Stores, names: tuple[str, ...] = STORE_NAMES) -> Read[dict[str, dict[str, Any]]]:
+    """{store: {missing: [{table, serves, statement, rows, cost, needs}] or None, error}}: the
+    recommended lookup indexes each SQL store among `names` lacks (lib.patient.indexes), cached 5 min."""
+    return _lookup_indexes(stores_key(stores), tuple(names), stores)
+
+
 # ---------------------------------------------------------------------- the history and the reports
 @cached(ttl=REFRESH_SECONDS, groups=_BUILT_ON_DATA, show_spinner=False)
 def _previous_run(key: str, stamp: str, _stores: Stores, _run: Any) -> Any:
