@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from lib.checks.sync import KEYS_LIMIT, PARTS, Snapshot
+from lib.checks.sync import FB_USER_COLUMNS, KEYS_LIMIT, PARTS, Snapshot
 from lib.errors import StoreUnavailable, safe_message
 from lib.stores import Stores, columnar
 
@@ -58,7 +58,7 @@ INCREMENTAL_PARTS = ("core_users", "sb_users", "fs_profiles", "fb_users")
 KEYED_CHECKS = ("sync.firebase_user_missing_in_core", "sync.core_user_missing_in_firebase",
                 "sync.profile_missing", "sync.field_drift")
 FS_FIELDS = ["email", "phone"]
-FB_COLUMNS = ("uid", "email", "phone", "role")
+FB_COLUMNS = FB_USER_COLUMNS  # what the full run lists: the access checks read `disabled`
 VERSION = 1
 # the SQL files of each PostgreSQL identity part: the clock, the full read, the delta, the bucket
 # counts and the rows of some buckets
@@ -434,7 +434,7 @@ def _fb(stores: Stores, kept: dict[str, _Kept], touched: set[str], done: Any, un
     why = why or unknown
     if why or old is None:
         now = _now()
-        t = stores.firebase.users_table()
+        t = stores.firebase.users_table(FB_COLUMNS)
         done("fb_users", _Kept(t, None, now), "full", t.num_rows, why)
         return
     uids = sorted(touched)

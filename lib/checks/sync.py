@@ -118,9 +118,12 @@ def _sb_disabled_connections(s: Stores, deps: dict[str, Any]) -> Part:
     return Found(*s.supabase.active_connections_of(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
 
 
+FB_USER_COLUMNS = ("uid", "email", "phone", "role", "disabled")  # the Auth listing's columns (incremental keeps the same)
+
+
 def _fb_users(s: Stores, _: dict[str, Any]) -> Part:
     assert s.firebase is not None
-    return s.firebase.users_table(("uid", "email", "phone", "role", "disabled"))
+    return s.firebase.users_table(FB_USER_COLUMNS)
 
 
 def _fs_profiles(s: Stores, _: dict[str, Any]) -> Part:
