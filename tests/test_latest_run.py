@@ -180,4 +180,4 @@ def test_the_run_happens_in_a_worker_process_and_outlives_its_death(demo: Any, s
     fresh = svc.latest(stores, max_age_s=3600)
     assert fresh.run is not first.run and fresh.error is None and svc.worker_pid not in (None, pid)
     assert {r.id for r in fresh.run.results} == set(CHECK_IDS)
-    svc.forget()
+    svc.close()

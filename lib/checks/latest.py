@@ -54,9 +54,11 @@ class _Worker:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def run(self, settings: Settings, reuse_firebase_s: float) -> tuple[CheckRun | None, str | None]:
+        from lib.checks.sync import listings_epoch
+
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
-            write_message(self.proc.stdin, (settings, reuse_firebase_s))
+            write_message(self.proc.stdin, (settings, reuse_firebase_s, listings_epoch()))
             answer: tuple[CheckRun | None, str | None] = read_message(self.proc.stdout)
             return answer
         except (EOFError, OSError, ValueError):  # it died, or forget() closed its input first
@@ -154,8 +156,15 @@ class RunService:
             self._run = None
             self._error = None
             self._generation += 1
+        # the worker stays (its start costs seconds): it forgets its Firebase listings when this
+        # process did (lib.checks.sync.listings_epoch), e.g. after the demo was refilled
+
+    def close(self) -> None:
+        """Forget the run held and end the worker (after a run under way)."""
+        self.forget()
+        with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:  # its Firebase listing and connections belong to the old data
+        if pool is not None:
             pool.close()
 
     @property
@@ -166,9 +175,17 @@ class RunService:
 
     def _worker(self) -> _Worker:
         with self._lock:
-            if self._pool is None or not self._pool.alive():
+            started = self._pool is None or not self._pool.alive()
+            if started:
                 self._pool = _Worker()
-            return self._pool
+            pool = self._pool
+        assert pool is not None
+        if started:
+            _keep_few_workers(self)
+        return pool
+
+    def _idle(self) -> bool:
+        return self._thread is None or not self._thread.is_alive()
 
     def _start(self, stores: Stores, reuse_firebase_s: float) -> None:
         """Start a background run unless one is under way (the caller holds the lock)."""
@@ -227,6 +244,26 @@ def _saved_run(stores: Stores, not_before: datetime | None) -> CheckRun | None:
 
 _services: dict[str, RunService] = {}
 _services_lock = threading.Lock()
+_with_workers: list[RunService] = []  # the services whose worker was started, oldest first
+MAX_WORKERS = 2  # live workers a process keeps (a configuration no longer asked for lets its go)
+
+
+def _keep_few_workers(newest: RunService) -> None:
+    """`newest` just started a worker: end the oldest idle others' beyond MAX_WORKERS (a server
+    whose configuration changed, or tests, would otherwise keep a process for every one it saw)."""
+    with _services_lock:
+        if newest in _with_workers:
+            _with_workers.remove(newest)
+        _with_workers.append(newest)
+        live = [s for s in _with_workers if s._pool is not None]
+        extra = [s for s in live[:-1] if s._idle()][: max(0, len(live) - MAX_WORKERS)]
+        for s in extra:
+            _with_workers.remove(s)
+    for s in extra:
+        with s._lock:
+            pool, s._pool = s._pool, None
+        if pool is not None:
+            pool.close()
 
 
 def service(key: str) -> RunService:
@@ -238,7 +275,7 @@ def service(key: str) -> RunService:
 
 
 def forget_all() -> None:
-    """Forget every run held (the demo was refilled; tests start clean)."""
+    """Forget every run held (the data changed: a fix applied, the demo refilled; tests start clean)."""
     with _services_lock:
         for s in _services.values():
             s.forget()

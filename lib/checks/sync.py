@@ -164,10 +164,20 @@ _listed: dict[tuple[str, ...], tuple[float, Part]] = {}  # Firebase parts last l
 _listed_lock = threading.Lock()
 
 
+_forgotten = [0]  # how many times the listings were forgotten in this process
+
+
 def forget_firebase_listings() -> None:
     """Drop the reusable Firebase listings (the data under them was replaced, e.g. the demo refilled)."""
     with _listed_lock:
         _listed.clear()
+        _forgotten[0] += 1
+
+
+def listings_epoch() -> int:
+    """Changes each time forget_firebase_listings() runs: a process that runs the checks for this one
+    (lib.checks.worker) forgets its own listings when it sees a new epoch."""
+    return _forgotten[0]
 
 
 def _listing_key(stores: Stores, part: str) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """The check-run worker process of the dashboard (lib.checks.latest): `python -m lib.checks.worker`.
 
 It reads requests from its standard input and writes answers to its standard output, both pickled
-and length-prefixed: a request is (settings, reuse_firebase_s); the answer is (run, None) with the
+and length-prefixed: a request is (settings, reuse_firebase_s, listings epoch: lib.checks.sync.listings_epoch); the answer is (run, None) with the
 run saved in the history, or (None, one sentence). It opens the stores once, from the first
 request's settings (one worker serves one configuration), and keeps them, with the Firebase listing
 it may reuse, for the next requests. It ends when its standard input closes (the dashboard went).
@@ -43,6 +43,7 @@ def read_message(inp: IO[bytes]) -> Any:
 def main() -> int:
     from lib import history
     from lib.checks.runner import run_checks
+    from lib.checks.sync import forget_firebase_listings
     from lib.errors import safe_message
     from lib.stores import Stores, open_stores
 
@@ -51,11 +52,15 @@ def main() -> int:
     os.dup2(2, 1)  # what else prints (Python or a library's C code) goes to standard error
     sys.stdout = sys.stderr
     stores: Stores | None = None
+    epoch = 0
     while True:
         try:
-            settings, reuse_firebase_s = read_message(inp)
+            settings, reuse_firebase_s, asked_epoch = read_message(inp)
         except EOFError:
             return 0
+        if asked_epoch != epoch:  # the dashboard forgot its Firebase listings: so does the worker
+            forget_firebase_listings()
+            epoch = asked_epoch
         try:
             if stores is None:
                 stores = open_stores(settings)

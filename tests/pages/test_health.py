@@ -42,7 +42,7 @@ def test_health_is_the_landing_page_and_shows_what_the_checks_find(demo: Any, st
     caption = next(c.value for c in at.caption if "change since run #" in c.value)
     prev_id = int(caption.split("change since run #")[1].split(" ")[0])
     prev = {r["check_id"]: r["count"] for r in history.results(stores, prev_id)}
-    assert _counts(failing, "previous") == {c: prev[c] for c in failing["check"]}
+    assert _counts(failing, "previous") == {c: prev.get(c) for c in failing["check"]}  # None: not in that run
     known = failing["previous"].notna()
     assert (failing["change"][known] == (failing["count"] - failing["previous"])[known]).all()
 
