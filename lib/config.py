@@ -153,6 +153,8 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=30_000, ge=100, le=3_600_000)
     # the check run's bulk reads (COPY of whole tables, set-based check queries) at millions of rows
     check_statement_timeout_ms: int = Field(default=300_000, ge=100, le=3_600_000)
+    # the check run's cross-store engine (DuckDB): its memory limit; what does not fit spills to disk
+    check_memory_mb: int = Field(default=128, ge=32, le=1_048_576)
     connect_timeout_s: int = Field(default=5, ge=1, le=120)
     # the Firestore listing (a whole collection): documents a page, and each page's deadline
     firestore_page_size: int = Field(default=5000, ge=1, le=100_000)

@@ -78,6 +78,8 @@ def test_the_json_says_what_each_finding_was_read_from_and_when_in_full(demo: An
         second = json.loads(out)
         code, out, _ = _run_cli(["check", "--json"])
         plain = json.loads(out)
+    for doc in (first, second, plain):  # a check that could not run names its error here
+        assert [(f["check"], f.get("error")) for f in doc["findings"] if f["count"] is None] == []
     assert first["incremental"] and second["incremental"] and not plain["incremental"]
     by = {f["check"]: f for f in second["findings"]}
     first_by = {f["check"]: f for f in first["findings"]}

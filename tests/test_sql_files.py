@@ -18,9 +18,9 @@ from lib.sqlfiles import SQL_DIR, load
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(p.relative_to(SQL_DIR).with_suffix("").as_posix() for p in SQL_DIR.rglob("*.sql"))
-STORES = ("core", "supabase", "ops")
+STORES = ("core", "supabase", "ops", "engine")  # engine: the check run's DuckDB (lib.checks.engine)
 # folders whose files run on one store, named by the folder
-STORE_FOLDERS = {"core": "core", "supabase": "supabase", "ops": "ops"}
+STORE_FOLDERS = {"core": "core", "supabase": "supabase", "ops": "ops", "engine": "engine"}
 # folders whose files run on each PostgreSQL store the caller passes (catalog reads, the fix
 # runner's own statements, the adapters' table probe)
 BOTH = {"catalog", "fixrunner", "stores"}

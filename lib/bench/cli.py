@@ -1,6 +1,6 @@
 """`python -m lib bench`: build (or reuse) a bench data set, measure it, write the figures.
 
-    python -m lib bench [--size quick|100k|1m] [--seed 1] [--data-dir DIR]
+    python -m lib bench [--size quick|100k|1m|3m] [--seed 1] [--data-dir DIR]
                         [--only checks,reconcile,lookup,pages,watch,incremental] [--lookups N] [--keep]
 
 Writes benchmarks/results/<size>.json (a run with --only keeps the other sections of that file
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SIZES = ("quick", "100k", "1m")
+SIZES = ("quick", "100k", "1m", "3m")
 PARTS = ("checks", "reconcile", "lookup", "pages", "watch", "incremental")
 
 
@@ -48,7 +48,7 @@ def add_parser(sub: Any) -> None:
     b = sub.add_parser("bench", help="build a large data set and measure checks, reconciliation, lookups, pages, the watcher",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--size", choices=SIZES, default="quick",
-                   help="quick = 10,000 patients, 100k, 1m (default quick)")
+                   help="quick = 10,000 patients, 100k, 1m, 3m (default quick)")
     b.add_argument("--seed", type=int, default=1, help="data set seed (default 1)")
     b.add_argument("--data-dir", type=Path,
                    help="where the bench stores live (default: bench-<size> in the data folder)")

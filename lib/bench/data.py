@@ -43,8 +43,10 @@ from typing import Any, cast
 from lib.errors import OpsError
 from lib.services import DATABASES
 
-SIZES: dict[str, int] = {"quick": 10_000, "100k": 100_000, "1m": 1_000_000}
-FIREBASE_MAX = 100_000  # Firebase holds at most this many patients (plus doctors and planted users)
+SIZES: dict[str, int] = {"quick": 10_000, "100k": 100_000, "1m": 1_000_000, "3m": 3_000_000}
+FIREBASE_MAX = 100_000  # Firebase holds at most this many patients (plus doctors and planted users), at 3m too:
+#                         the emulator lists 100,000 profiles in 2-4 minutes on the bench machine, 1,000,000 would
+#                         take most of an hour a run (BENCHMARKS.md)
 DOCS_PER_PATIENT = 5
 MIN_PATIENTS = 100
 MAX_PATIENTS = 5_000_000  # UIDs carry i in 8 digits; phone numbers are unique up to 8,000,000

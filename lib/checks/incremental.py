@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from lib.checks.sync import FB_USER_COLUMNS, KEYS_LIMIT, PARTS, Snapshot
+from lib.checks.sync import FB_USER_COLUMNS, KEYS_LIMIT, PARTS, Found, Loaded, Snapshot, _batches, _Findings, run_engine
 from lib.errors import StoreUnavailable, safe_message
 from lib.stores import Stores, columnar
 
@@ -272,6 +272,10 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
           keys_limit: int, started: datetime) -> IncrementalSnapshot:
     s = stores.settings
     snap = IncrementalSnapshot()
+    engine = run_engine(stores)  # the run's engine, as Snapshot.load makes it: the checks are its SQL
+    snap.frames["_engine"] = engine
+    snap.frames["_keys_limit"] = keys_limit
+    region = s.phone_default_region
     wanted = set(parts)
     for p in list(wanted):
         wanted.update(PARTS[p].after)
@@ -302,10 +306,18 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
             snap.errors[part] = f"{spec.store}: {safe_message(exc, secrets)}"
         snap.seconds[part] = snap.seconds.get(part, 0.0) + time.perf_counter() - t0
 
+    def into_engine(part: str, got: Any) -> Any:
+        """A part's table or stream into the run's engine (replacing what it held), or a finding as is."""
+        if isinstance(got, Found | _Findings):
+            return got
+        if engine.has(part):
+            engine.drop(part)
+        return Loaded(engine.load(part, got, _batches(PARTS[part], region)))
+
     def done(part: str, k: _Kept, mode: str, rows: int, note: str = "", changed: set[str] | None = None) -> None:
         with lock:
             new_kept[part] = k
-            snap.frames[part] = k.table.drop_columns([c for c in ("_k",) if c in k.table.column_names])
+            snap.frames[part] = into_engine(part, k.table.drop_columns([c for c in ("_k",) if c in k.table.column_names]))
             snap.reads[part] = PartRead(PARTS[part].store, mode, rows, k.last_full_at, note)
             touched.update(changed or ())
 
@@ -364,12 +376,13 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
     after_fb = sorted(p for p in wanted - set(INCREMENTAL_PARTS) if "fb_users" in PARTS[p].after)
 
     def plain(part: str) -> None:
-        deps = {"keys_limit": keys_limit, **{x: snap.frames[x] for x in PARTS[part].after}}
-        got = PARTS[part].loader(stores, deps)
-        snap.frames[part] = got
-        n = got.num_rows if isinstance(got, pa.Table) else 0
+        deps = {"keys_limit": keys_limit, "_engine": engine, **{x: snap.frames[x] for x in PARTS[part].after}}
+        got = into_engine(part, PARTS[part].loader(stores, deps))
+        with lock:
+            snap.frames[part] = got
+        n = got.rows if isinstance(got, Loaded) else 0
         snap.reads[part] = PartRead(PARTS[part].store, "full", n, _now(),
-                                    "" if isinstance(got, pa.Table) else "read in full; rows not counted")
+                                    "" if isinstance(got, Loaded) else "read in full; rows not counted")
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         futs = []
@@ -399,7 +412,7 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
             f.result()
     for p in wanted:
         if p in snap.errors:
-            snap.frames.pop(p, None)
+            snap.drop(p)
     # an identity part that failed: nothing is kept of this run (the next reads from the old
     # watermarks again), so no change read here is lost before Firebase has been asked about it
     if not any(p in snap.errors for p in INCREMENTAL_PARTS) and new_kept:

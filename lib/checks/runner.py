@@ -174,7 +174,7 @@ def run_checks(
                     later = {p for d in todo[n:] for p in d.parts}
                     for part in [q for q in snap.frames if q not in later and q in PARTS]:
                         if not any(part in PARTS[q].after for q in later):
-                            del snap.frames[part]
+                            snap.drop(part)
                 pa.default_memory_pool().release_unused()  # give back what the last comparison used
                 missing = [snap.errors[p] for p in c.parts if p in snap.errors]
                 if missing:
@@ -190,6 +190,7 @@ def run_checks(
                 load_ms = max(snap.seconds.get(p, 0.0) for p in c.parts) * 1000
                 results[c.id] = CheckResult(c.id, c.info.severity, got.count, got.keys,
                                             round(load_ms + (time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
+            snap.close()  # the engine's tables and its spill folder
 
     reads = getattr(snap, "reads", None)
     for c in checks:  # provenance: what each result was computed from (history checks: below)

@@ -1,17 +1,20 @@
-"""The cross-store checks, set-based: each store's keys are read once per run into a Snapshot
-(Firebase Auth listed once, 1,000 a page; Firestore streamed; PostgreSQL by COPY), then compared in
-bulk. Never a query per patient. It stays one module: the snapshot's parts, the Arrow helpers and
-the checks share one columnar data layout (part names, UidCodes, 16-byte id columns) that each check
-reads in a few lines; split apart, every check would reach across files for the layout it reads.
+"""The cross-store checks, set-based and out of core: each store's keys are read once per run
+(Firebase Auth listed once, 1,000 a page; Firestore streamed; PostgreSQL by COPY) and streamed into
+the run's engine (lib.checks.engine: DuckDB with a memory limit and a spill folder), one table a
+part; each check is one SQL file of sql/engine/ over those tables. Never a query per patient. It
+stays one module: the part loaders, the batch layout they add (row order `rn`, normalised `email_n`
+/ `phone_n`) and the checks that read that layout belong together.
 
-Memory model (issue 9): the snapshot is columnar. Identities are Arrow tables of strings (a few bytes
-a value, no Python object per value); document ids, prescription URLs and other big key sets are
-16-byte binary columns read with COPY's binary format (5 M documents = 80 MB a side). Comparisons are
-Arrow hash joins (multi-threaded, outside the GIL). The one check whose key set is as big as the
-documents table and whose other side is small (Supabase documents whose patient is no Firebase user)
-is pushed down to the database with the Firebase uids as an array parameter; so are the two access
-checks, with the uids of the disabled Firebase Auth users (a small set: the listing's `disabled`
-column). Results keep the exact count and the first KEYS_LIMIT keys in order.
+Memory model (issue 16): no key column is held whole in Python or Arrow. PostgreSQL parts arrive as
+record batches (8 MB blocks of COPY) and go straight into DuckDB, which keeps within CHECK_MEMORY_MB
+and spills the rest; the Firebase listings (the emulator holds at most 100,000 patients in the
+bench) are Arrow tables of a few bytes a value, kept for reuse. The two checks whose key set is the
+documents table and whose other side is small (Supabase documents and connections whose patient is
+no Firebase user) are pushed down to the database with the Firebase uids as an array parameter; so
+are the two access checks, with the uids of the disabled Firebase Auth users (the listing's
+`disabled` column).
+Results keep the exact count (a window count over every key) and the first KEYS_LIMIT keys in order.
+The patient page runs the same SQL on its few rows (an engine of its own, in memory).
 """
 
 from __future__ import annotations
@@ -21,21 +24,22 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from itertools import combinations
+from functools import partial
 from typing import Any, TypeAlias
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib import normalize
+from lib.checks.engine import Engine, Source, spill_root
 from lib.errors import StoreUnavailable, safe_message
 from lib.stores import Stores, columnar
 
 # store order used in drift keys and pairs
 DRIFT_STORES = ("firebase_auth", "firestore", "core", "supabase")
 KEYS_LIMIT = 50_000  # keys kept per finding (the count is always exact)
+SMALL_ENGINE_MB = 64  # the patient page's engine: a few rows, in memory
 
 
 @dataclass(frozen=True)
@@ -46,93 +50,138 @@ class Found:
     keys: list[str]
 
 
-Part: TypeAlias = "pa.Table | Found | _Findings"
-Loader: TypeAlias = Callable[[Stores, dict[str, Any]], Part]
+@dataclass(frozen=True)
+class Loaded:
+    """A part streamed into the run's engine: its table (named as the part) holds `rows` rows."""
 
-
-# ---------------------------------------------------------------------- the parts
-def _core_users(s: Stores, _: dict[str, Any]) -> Part:
-    assert s.core is not None
-    return s.core.arrow("snapshot/core_users")
-
-
-def _core_prescriptions(s: Stores, _: dict[str, Any]) -> Part:
-    assert s.core is not None
-    return s.core.fixed("snapshot/core_prescription_urls", {"id": "uuid", "url_md5": "uuid"})
-
-
-def _sb_users(s: Stores, _: dict[str, Any]) -> Part:
-    assert s.supabase is not None
-    return s.supabase.live_users()
-
-
-def _sb_prescriptions(s: Stores, _: dict[str, Any]) -> Part:
-    assert s.supabase is not None
-    return s.supabase.prescription_url_md5s()
-
-
-def _sb_conn_orphans(s: Stores, deps: dict[str, Any]) -> Part:
-    assert s.supabase is not None
-    uids = pc.drop_null(deps["fb_users"].column("uid")).to_pylist()
-    return Found(*s.supabase.connections_unknown_patient(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
-
-
-def _doc_findings(s: Stores, deps: dict[str, Any]) -> Part:
-    """Both document checks at once: the two id sets (16 bytes an id) are read, compared and let go
-    of before the identity parts are read, so the biggest arrays never sit beside them."""
-    limit = int(deps.get("keys_limit", KEYS_LIMIT))
-    assert s.core is not None and s.supabase is not None
-    core = s.core.fixed("snapshot/core_document_ids", {"id": "uuid"})
-    sb = s.supabase.document_ids()
-    processed = _array(sb["id"]).filter(_array(sb["processed"]))
-    out = {
-        "sync.document_missing_in_core": finish(_minus_ids(processed, _array(core["id"])), limit),
-        "sync.document_missing_in_supabase": finish(_minus_ids(_array(core["id"]), _array(sb["id"])), limit),
-    }
-    return _Findings(out)
-
-
-def _sb_doc_orphans(s: Stores, deps: dict[str, Any]) -> Part:
-    assert s.supabase is not None
-    uids = pc.drop_null(deps["fb_users"].column("uid")).to_pylist()
-    return Found(*s.supabase.documents_unknown_patient(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
-
-
-def _disabled_uids(fb_users: pa.Table) -> list[str]:
-    """The uids of the Firebase Auth users that are `disabled` (the listing's column, "True"/"False")."""
-    if "disabled" not in fb_users.column_names:
-        return []
-    mask = pc.fill_null(pc.equal(fb_users.column("disabled"), "True"), False)
-    return pc.drop_null(fb_users.filter(mask).column("uid")).to_pylist()
-
-
-def _sb_disabled_live(s: Stores, deps: dict[str, Any]) -> Part:
-    assert s.supabase is not None
-    uids = _disabled_uids(deps["fb_users"])
-    return Found(*s.supabase.live_users_of(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
-
-
-def _sb_disabled_connections(s: Stores, deps: dict[str, Any]) -> Part:
-    assert s.supabase is not None
-    uids = _disabled_uids(deps["fb_users"])
-    return Found(*s.supabase.active_connections_of(uids, int(deps.get("keys_limit", KEYS_LIMIT))))
-
-
-FB_USER_COLUMNS = ("uid", "email", "phone", "role", "disabled")  # the Auth listing's columns (incremental keeps the same)
-
-
-def _fb_users(s: Stores, _: dict[str, Any]) -> Part:
-    assert s.firebase is not None
-    return s.firebase.users_table(FB_USER_COLUMNS)
-
-
-def _fs_profiles(s: Stores, _: dict[str, Any]) -> Part:
-    assert s.firebase is not None
-    return s.firebase.profiles_table(["email", "phone"])
+    rows: int
 
 
 class _Findings(dict[str, "Found"]):
     """Findings a part computed while loading (check id → Found)."""
+
+
+Part: TypeAlias = "Loaded | Found | _Findings"
+Loader: TypeAlias = Callable[[Stores, dict[str, Any]], "Source | Found | _Findings"]
+
+# the identity parts: their columns (the patient page builds them from rows), all read as strings
+IDENTITY_COLUMNS: dict[str, list[str]] = {
+    "core_users": ["id", "firebase_uid", "email", "phone", "role", "is_patient"],
+    "sb_users": ["id", "firebase_uid", "postgres_id", "email", "phone"],
+    "fb_users": ["uid", "email", "phone", "role", "disabled"],
+    "fs_profiles": ["uid", "email", "phone"],
+}
+
+
+# ---------------------------------------------------------------------- the batch layout
+def identity_batch(region: str, batch: pa.RecordBatch, before: int) -> pa.RecordBatch:
+    """An identity part's batch as the engine holds it: its columns, `rn` (the row's place in the
+    part's order: oldest first), and email and phone normalised as lib.normalize does (`email_n`,
+    `phone_n`; null where empty or missing)."""
+    cols = {name: batch.column(name) for name in batch.schema.names}
+    n = batch.num_rows
+    for fld in ("email", "phone"):
+        if fld not in cols:
+            cols[fld] = pa.nulls(n, pa.string())
+    cols["rn"] = pa.array(range(before, before + n), pa.int64())
+    cols["email_n"] = norm_email(cols["email"])
+    cols["phone_n"] = norm_phone(cols["phone"], region)
+    return pa.RecordBatch.from_pydict(cols)
+
+
+def ordered_batch(batch: pa.RecordBatch, before: int) -> pa.RecordBatch:
+    """A batch with `rn`, its rows' place in the part's order."""
+    return batch.append_column("rn", pa.array(range(before, before + batch.num_rows), pa.int64()))
+
+
+# ---------------------------------------------------------------------- the parts
+def _core_users(s: Stores, _: dict[str, Any]) -> Source:
+    assert s.core is not None
+    return partial(s.core.arrow_stream, "snapshot/core_users")
+
+
+def _core_prescriptions(s: Stores, _: dict[str, Any]) -> Source:
+    assert s.core is not None
+    return partial(s.core.fixed_stream, "snapshot/core_prescription_urls", {"id": "uuid", "url_md5": "uuid"})
+
+
+def _sb_users(s: Stores, _: dict[str, Any]) -> Source:
+    assert s.supabase is not None
+    if hasattr(s.supabase, "arrow_stream"):  # SUPABASE_DB_URL: by COPY
+        return partial(s.supabase.arrow_stream, "snapshot/supabase_live_users")
+    return s.supabase.live_users()
+
+
+def _sb_prescriptions(s: Stores, _: dict[str, Any]) -> Source:
+    assert s.supabase is not None
+    if hasattr(s.supabase, "fixed_stream"):
+        return partial(s.supabase.fixed_stream, "snapshot/supabase_prescription_urls", {"url_md5": "uuid"})
+    return s.supabase.prescription_url_md5s()
+
+
+def _firebase_uids(deps: dict[str, Any]) -> list[str]:
+    return [str(u) for u in deps["_engine"].arrow("engine/firebase_uids").column("uid").to_pylist()]
+
+
+def _sb_conn_orphans(s: Stores, deps: dict[str, Any]) -> Found:
+    assert s.supabase is not None
+    return Found(*s.supabase.connections_unknown_patient(_firebase_uids(deps), int(deps.get("keys_limit", KEYS_LIMIT))))
+
+
+def _doc_findings(s: Stores, deps: dict[str, Any]) -> _Findings:
+    """Both document checks at once: the two id sets (16 bytes an id) are streamed into the engine,
+    compared, and dropped before the identity parts are read."""
+    limit = int(deps.get("keys_limit", KEYS_LIMIT))
+    engine: Engine = deps["_engine"]
+    assert s.core is not None and s.supabase is not None
+    sb: Source = (partial(s.supabase.fixed_stream, "snapshot/supabase_document_ids", {"id": "uuid", "processed": "bool"})
+                  if hasattr(s.supabase, "fixed_stream") else s.supabase.document_ids())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loads = [pool.submit(engine.load, "core_document_ids",
+                             partial(s.core.fixed_stream, "snapshot/core_document_ids", {"id": "uuid"})),
+                 pool.submit(engine.load, "sb_document_ids", sb)]
+        for fut in loads:
+            fut.result()
+    try:
+        return _Findings({
+            "sync.document_missing_in_core": _uuid_found(engine, "engine/document_missing_in_core", limit),
+            "sync.document_missing_in_supabase": _uuid_found(engine, "engine/document_missing_in_supabase", limit),
+        })
+    finally:
+        engine.drop("core_document_ids")
+        engine.drop("sb_document_ids")
+
+
+def _sb_doc_orphans(s: Stores, deps: dict[str, Any]) -> Found:
+    assert s.supabase is not None
+    return Found(*s.supabase.documents_unknown_patient(_firebase_uids(deps), int(deps.get("keys_limit", KEYS_LIMIT))))
+
+
+def _disabled_uids(deps: dict[str, Any]) -> list[str]:
+    return [str(u) for u in deps["_engine"].arrow("engine/firebase_disabled_uids").column("uid").to_pylist()]
+
+
+def _sb_disabled_live(s: Stores, deps: dict[str, Any]) -> Found:
+    assert s.supabase is not None
+    return Found(*s.supabase.live_users_of(_disabled_uids(deps), int(deps.get("keys_limit", KEYS_LIMIT))))
+
+
+def _sb_disabled_connections(s: Stores, deps: dict[str, Any]) -> Found:
+    assert s.supabase is not None
+    return Found(*s.supabase.active_connections_of(_disabled_uids(deps), int(deps.get("keys_limit", KEYS_LIMIT))))
+
+
+FB_USER_COLUMNS = tuple(IDENTITY_COLUMNS["fb_users"])  # the Auth listing's columns (incremental keeps the same)
+
+
+def _fb_users(s: Stores, _: dict[str, Any]) -> Source:
+    assert s.firebase is not None
+    return s.firebase.users_table(FB_USER_COLUMNS)
+
+
+def _fs_profiles(s: Stores, _: dict[str, Any]) -> Source:
+    assert s.firebase is not None
+    return s.firebase.profiles_table(["email", "phone"])
 
 
 @dataclass(frozen=True)
@@ -142,25 +191,26 @@ class PartSpec:
     after: tuple[str, ...] = ()  # parts it needs first
     wait: tuple[str, ...] = ()  # parts it starts after (when they are wanted), whatever their outcome
     also: tuple[str, ...] = ()  # other store parts it reads
+    batches: str = ""  # how its batches enter the engine: "identity" (identity_batch), "ordered", or as read
 
 
 PARTS: dict[str, PartSpec] = {
     "doc_findings": PartSpec("core", _doc_findings, also=("supabase",)),
-    "core_users": PartSpec("core", _core_users, wait=("doc_findings",)),
+    "core_users": PartSpec("core", _core_users, wait=("doc_findings",), batches="identity"),
     "core_prescriptions": PartSpec("core", _core_prescriptions),
-    "sb_users": PartSpec("supabase", _sb_users, wait=("doc_findings",)),
+    "sb_users": PartSpec("supabase", _sb_users, wait=("doc_findings",), batches="identity"),
     "sb_prescriptions": PartSpec("supabase", _sb_prescriptions),
     "sb_conn_orphans": PartSpec("supabase", _sb_conn_orphans, after=("fb_users",)),
     "sb_doc_orphans": PartSpec("supabase", _sb_doc_orphans, after=("fb_users",)),
     "sb_disabled_live": PartSpec("supabase", _sb_disabled_live, after=("fb_users",)),
     "sb_disabled_connections": PartSpec("supabase", _sb_disabled_connections, after=("fb_users",)),
-    "fb_users": PartSpec("firebase_auth", _fb_users),
-    "fs_profiles": PartSpec("firestore", _fs_profiles),
+    "fb_users": PartSpec("firebase_auth", _fb_users, batches="identity"),
+    "fs_profiles": PartSpec("firestore", _fs_profiles, batches="identity"),
 }
 
 
 FIREBASE_PARTS = ("firebase_auth", "firestore")
-_listed: dict[tuple[str, ...], tuple[float, Part]] = {}  # Firebase parts last listed in this process
+_listed: dict[tuple[str, ...], tuple[float, Any]] = {}  # Firebase parts last listed in this process
 _listed_lock = threading.Lock()
 
 
@@ -186,21 +236,56 @@ def _listing_key(stores: Stores, part: str) -> tuple[str, ...]:
             str(s.google_application_credentials), str(stores.demo))
 
 
+def run_engine(stores: Stores) -> Engine:
+    """An engine for one run: CHECK_MEMORY_MB, spilling under the data folder."""
+    s = stores.settings
+    return Engine(s.check_memory_mb, spill_root(s.healbridge_data_dir))
+
+
+def _batches(spec: PartSpec, region: str) -> Callable[[pa.RecordBatch, int], pa.RecordBatch] | None:
+    if spec.batches == "identity":
+        return partial(identity_batch, region)
+    return ordered_batch if spec.batches == "ordered" else None
+
+
 @dataclass
 class Snapshot:
-    """Each store's keys, read once per run (in parallel; a part that needs another waits for it)."""
+    """Each store's keys, read once per run (in parallel; a part that needs another waits for it)
+    into the run's engine (`frames["_engine"]`); `frames[part]` says what each part holds."""
 
     frames: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     reused: dict[str, float] = field(default_factory=dict)  # Firebase part → age (s) of the listing reused
 
+    @property
+    def engine(self) -> Engine | None:
+        eng = self.frames.get("_engine")
+        return eng if isinstance(eng, Engine) else None
+
+    def drop(self, part: str) -> None:
+        """Let go of a part no check left needs (its engine table too)."""
+        self.frames.pop(part, None)
+        if self.engine is not None:
+            self.engine.drop(part)
+
+    def close(self) -> None:
+        """Close the run's engine (its spill folder is removed)."""
+        eng = self.frames.pop("_engine", None)
+        if isinstance(eng, Engine):
+            eng.close()
+
     @classmethod
     def load(cls, stores: Stores, parts: Iterable[str], down: dict[str, str], secrets: list[str],
-             *, reuse_firebase_s: float = 0.0, keys_limit: int = KEYS_LIMIT) -> Snapshot:
+             *, reuse_firebase_s: float = 0.0, keys_limit: int = KEYS_LIMIT, engine: Engine | None = None) -> Snapshot:
         """`reuse_firebase_s` > 0: a Firebase listing this process made at most that long ago is
-        reused instead of listing again (Auth lists 1,000 users a page: minutes at millions)."""
+        reused instead of listing again (Auth lists 1,000 users a page: minutes at millions).
+        `engine`: the engine to load into (default: a new one, run_engine; close it with close())."""
         snap = cls()
+        engine = engine or run_engine(stores)
+        snap.frames["_engine"] = engine
+        snap.frames["_keys_limit"] = keys_limit
+        region = stores.settings.phone_default_region
         wanted = set(parts)
         for p in list(wanted):
             wanted.update(PARTS[p].after)
@@ -211,20 +296,25 @@ class Snapshot:
                 if store in down:
                     return None, down[store], 0.0
             key = _listing_key(stores, part)
-            if spec.store in FIREBASE_PARTS and reuse_firebase_s > 0:
-                with _listed_lock:
-                    hit = _listed.get(key)
-                if hit is not None and time.monotonic() - hit[0] <= reuse_firebase_s:
-                    snap.reused[part] = time.monotonic() - hit[0]
-                    return hit[1], None, 0.0
             t0 = time.perf_counter()
             try:
-                got = spec.loader(stores, {"keys_limit": keys_limit, **{d: snap.frames[d] for d in spec.after}})
-                pa.default_memory_pool().release_unused()
-                if spec.store in FIREBASE_PARTS:
+                got: Any = None
+                if spec.store in FIREBASE_PARTS and reuse_firebase_s > 0:
                     with _listed_lock:
-                        _listed[key] = (time.monotonic(), got)
-                return got, None, time.perf_counter() - t0
+                        hit = _listed.get(key)
+                    if hit is not None and time.monotonic() - hit[0] <= reuse_firebase_s:
+                        snap.reused[part] = time.monotonic() - hit[0]
+                        got = hit[1]
+                if got is None:
+                    got = spec.loader(stores, {"keys_limit": keys_limit, "_engine": engine,
+                                               **{d: snap.frames[d] for d in spec.after}})
+                    if spec.store in FIREBASE_PARTS:
+                        with _listed_lock:
+                            _listed[key] = (time.monotonic(), got)
+                if not isinstance(got, Found | _Findings):
+                    got = Loaded(engine.load(part, got, _batches(spec, region)))
+                pa.default_memory_pool().release_unused()
+                return got, None, (0.0 if part in snap.reused else time.perf_counter() - t0)
             except StoreUnavailable as exc:
                 return None, str(exc), time.perf_counter() - t0
             except Exception as exc:  # noqa: BLE001 - a broken part must not sink the run
@@ -260,40 +350,8 @@ class Snapshot:
         return snap
 
 
-# ---------------------------------------------------------------------- Arrow helpers
+# ---------------------------------------------------------------------- results
 Keys: TypeAlias = "pa.Array | pa.ChunkedArray | list[str] | Found"
-
-
-def _array(a: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-
-
-def _minus(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """The distinct non-null values of `a` that are not in `b`: a hash set of `b` (is_in) for text
-    keys, a hash anti-join for 16-byte keys (faster there)."""
-    a, b = _array(pc.drop_null(a)), _array(pc.drop_null(b))
-    if pa.types.is_fixed_size_binary(a.type):
-        out = pa.table({"k": a}).join(pa.table({"k": b}), keys="k", join_type="left anti").column("k")
-        return pc.unique(_array(out))
-    return pc.unique(a.filter(pc.invert(pc.is_in(a, value_set=b))))
-
-
-def _minus_ids(a: pa.Array, b: pa.Array) -> pa.Array:
-    """`_minus` for 16-byte ids, a sixteenth at a time (by the first hex digit, uniform for uuids):
-    the hash table of one slice is small, so 5 M ids a side compare in little memory."""
-    ua = np.frombuffer(a.buffers()[1], np.uint8)[a.offset * 16 : (a.offset + len(a)) * 16] >> 4 if len(a) else None
-    ub = np.frombuffer(b.buffers()[1], np.uint8)[b.offset * 16 : (b.offset + len(b)) * 16] >> 4 if len(b) else None
-    if ua is None:
-        return a
-    if ub is None:
-        return pc.unique(a)
-    ha, hb = ua[::16], ub[::16]
-    out = [_minus(a.filter(pa.array(ha == h)), b.filter(pa.array(hb == h))) for h in range(16)]
-    return pa.concat_arrays(out)
-
-
-def _rows_where(t: pa.Table, mask: pa.Array | pa.ChunkedArray, col: str) -> pa.Array:
-    return _array(t.filter(pc.fill_null(mask, False)).column(col))
 
 
 def finish(raw: Keys, limit: int = KEYS_LIMIT) -> Found:
@@ -302,15 +360,25 @@ def finish(raw: Keys, limit: int = KEYS_LIMIT) -> Found:
         return Found(raw.count, raw.keys[:limit])
     if isinstance(raw, list):
         return Found(len(raw), sorted(raw)[:limit])
-    arr = _array(raw)
-    if len(arr) > limit:  # the `limit` smallest (a partial selection), then only those sorted
-        arr_k = arr.take(pc.bottom_k_unstable(arr, limit))
-        first = arr_k.take(pc.sort_indices(arr_k))
-    else:
-        first = arr.take(pc.sort_indices(arr)) if len(arr) else arr
+    arr = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    first = arr.take(pc.sort_indices(arr)).slice(0, limit) if len(arr) else arr
     if pa.types.is_fixed_size_binary(arr.type):
         return Found(len(arr), columnar.uuid_text(first.to_pylist()))
     return Found(len(arr), [str(v) for v in first.to_pylist()])
+
+
+def _limit(f: dict[str, Any]) -> int:
+    return int(f.get("_keys_limit", KEYS_LIMIT))
+
+
+def _uuid_found(engine: Engine, sql: str, limit: int) -> Found:
+    count, keys = engine.first(sql, limit)
+    return Found(count, columnar.uuid_text(keys))
+
+
+def _found(f: dict[str, Any], region: str, sql: str) -> Found:
+    count, keys = _engine_of(f, region).first(sql, _limit(f))
+    return Found(count, [str(k) for k in keys])
 
 
 # ---------------------------------------------------------------------- normalisation, vectorised
@@ -320,9 +388,9 @@ _PRINTABLE_ASCII = r"^[\x20-\x7e]*$"
 def _normalised(a: pa.Array | pa.ChunkedArray, fast: pa.Array, fast_values: pa.Array,
                 slow: Callable[[str], str | None]) -> pa.Array:
     """`fast_values` where `fast` holds, lib.normalize's own function (in Python) elsewhere; '' → null."""
-    a = _array(a)
+    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
     mask = pc.fill_null(pc.and_(pc.invert(fast), pc.is_valid(a)), False)
-    out = _array(fast_values)
+    out = fast_values.combine_chunks() if isinstance(fast_values, pa.ChunkedArray) else fast_values
     if pc.any(mask).as_py():
         repl = pa.array([slow(v) for v in a.filter(mask).to_pylist()], pa.string())
         out = pc.replace_with_mask(out, mask, repl)
@@ -332,7 +400,7 @@ def _normalised(a: pa.Array | pa.ChunkedArray, fast: pa.Array, fast_values: pa.A
 def norm_email(a: pa.Array | pa.ChunkedArray) -> pa.Array:
     """normalize.email for every value: printable ASCII is trimmed and lower-cased in Arrow (what
     str.strip().casefold() does to it); anything else goes through normalize.email itself."""
-    a = _array(a).cast(pa.string())
+    a = a.cast(pa.string())
     fast = pc.match_substring_regex(a, _PRINTABLE_ASCII)
     return _normalised(a, fast, pc.ascii_lower(pc.utf8_trim(a, " ")), normalize.email)
 
@@ -340,169 +408,71 @@ def norm_email(a: pa.Array | pa.ChunkedArray) -> pa.Array:
 def norm_phone(a: pa.Array | pa.ChunkedArray, region: str) -> pa.Array:
     """normalize.phone for every value: a value already in E.164 is itself (as normalize.phone
     says); only the others are parsed with phonenumbers."""
-    a = _array(a).cast(pa.string())
+    a = a.cast(pa.string())
     fast = pc.match_substring_regex(a, r"^\+[1-9][0-9]{6,14}$")
     return _normalised(a, fast, a, lambda v: normalize.phone(v, region))
 
 
 # ---------------------------------------------------------------------- the checks
-class UidCodes:
-    """Every Firebase uid of the identity parts, dictionary-encoded once (one hash table for all):
-    each store's uid column becomes an int32 code (-1: none), and every set operation on uids is a
-    lookup in a table as long as the number of distinct uids (numpy), not another hash set of
-    strings. At 1 M patients this keeps the comparisons to a few MB each."""
-
-    COLUMNS = {"core_users": "firebase_uid", "sb_users": "firebase_uid", "fb_users": "uid", "fs_profiles": "uid"}
-
-    def __init__(self, f: dict[str, Any]) -> None:
-        self.tables = {name: _table(f[name], [col]) if isinstance(f[name], pd.DataFrame) else f[name]
-                       for name, col in self.COLUMNS.items() if name in f}
-        # one memo table across every store's chunks (no concatenated copy): all chunks share codes
-        chunks: list[tuple[str, pa.Array]] = [
-            (name, c.cast(pa.string())) for name, t in self.tables.items() for c in t[self.COLUMNS[name]].chunks
-            if len(c)]
-        encoded = pa.chunked_array([c for _, c in chunks], pa.string()).dictionary_encode()
-        self.values: pa.Array = (encoded.chunks[-1].dictionary if encoded.num_chunks
-                                 else pa.array([], pa.string()))
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in self.tables}
-        for (name, _), enc in zip(chunks, encoded.chunks, strict=True):
-            parts[name].append(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64))
-        self.codes: dict[str, np.ndarray] = {
-            name: np.concatenate(p) if p else np.zeros(0, np.int64) for name, p in parts.items()}
-
-    @property
-    def size(self) -> int:
-        return len(self.values)
-
-    def present(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
-        """A table over codes: True where store `name` (or those of its rows) holds the uid."""
-        out = np.zeros(self.size + 1, dtype=bool)  # the last slot stands for "no uid" (-1)
-        codes = self.codes[name] if rows is None else self.codes[name][rows]
-        out[codes[codes >= 0]] = True
-        return out[: self.size]
-
-    def position(self, name: str, *, first: bool = True) -> np.ndarray:
-        """Code → the row of `name` holding it (its first row, or its last), -1 where none."""
-        codes = self.codes[name]
-        pos = np.full(self.size, -1, dtype=np.int64)
-        rows = np.flatnonzero(codes >= 0)
-        if first:
-            rows = rows[::-1]
-        pos[codes[rows]] = rows
-        return pos
-
-    def missing(self, name: str, rows: np.ndarray | None, other: str) -> pa.Array:
-        """The distinct uids of `name` (or of its `rows`) that store `other` does not hold."""
-        codes = self.codes[name] if rows is None else self.codes[name][rows]
-        codes = codes[codes >= 0]
-        return self.uids(np.unique(codes[~self.present(other)[codes]]))
-
-    def uids(self, codes: np.ndarray) -> pa.Array:
-        return self.values.take(pa.array(codes, pa.int64()))
-
-    def of(self, uids: Iterable[str]) -> np.ndarray:
-        idx = pc.index_in(pa.array(sorted(set(uids)), pa.string()), value_set=self.values)
-        return pc.drop_null(idx).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _codes(f: dict[str, Any]) -> UidCodes:
-    """The run's UidCodes, built once and kept beside the parts."""
-    codes = f.get("_uid_codes")
-    if not isinstance(codes, UidCodes):
-        codes = f["_uid_codes"] = UidCodes(f)
-    return codes
-
-
-def _where(t: pa.Table, col: str, value: str) -> np.ndarray:
-    return np.flatnonzero(pc.fill_null(pc.equal(_array(t[col]), value), False).to_numpy(zero_copy_only=False))
-
-
-def firebase_user_missing_in_core(f: dict[str, Any], region: str) -> Keys:
-    return _codes(f).missing("fb_users", _where(f["fb_users"], "role", "patient"), "core_users")
-
-
-def core_user_missing_in_firebase(f: dict[str, Any], region: str) -> Keys:
-    return _codes(f).missing("core_users", None, "fb_users")
-
-
-def patient_missing_in_supabase(f: dict[str, Any], region: str) -> Keys:
-    return _codes(f).missing("core_users", _where(f["core_users"], "is_patient", "t"), "sb_users")
-
-
-def profile_missing(f: dict[str, Any], region: str) -> Keys:
-    return _codes(f).missing("core_users", _where(f["core_users"], "is_patient", "t"), "fs_profiles")
-
-
-def _take(a: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
-    """a[rows], null where a row is -1."""
-    return _array(a).take(pa.array(np.where(rows < 0, 0, rows), pa.int64(), mask=rows < 0))
-
-
-def _core_id_of(codes: UidCodes, core: pa.Table, uid_codes: np.ndarray) -> pa.Array:
-    """The core users.id of each uid code (the last core row of a uid wins, as a dict would)."""
-    pos = codes.position("core_users", first=False)
-    rows = np.where(uid_codes >= 0, pos[np.where(uid_codes >= 0, uid_codes, 0)], -1)
-    return _take(core["id"], rows)
-
-
-def supabase_user_unknown(f: dict[str, Any], region: str) -> Keys:
-    codes, sb = _codes(f), f["sb_users"]
-    core_id = _core_id_of(codes, f["core_users"], codes.codes["sb_users"])
-    bad = pc.fill_null(pc.not_equal(core_id, _array(sb["postgres_id"])), True)
-    return pc.unique(_array(sb["id"]).filter(bad))
-
-
 def _table(x: Any, columns: list[str]) -> pa.Table:
     """A part given as a pandas frame (the patient page builds small ones) as an Arrow table."""
     return columnar.strings(x, columns) if isinstance(x, pd.DataFrame) else x
 
 
-DRIFT_PARTS = {"firebase_auth": "fb_users", "firestore": "fs_profiles", "core": "core_users", "supabase": "sb_users"}
+def _engine_of(f: dict[str, Any], region: str) -> Engine:
+    """The run's engine; for frames of Arrow tables (the patient page's few rows), an engine of
+    their own in memory, holding them as the run's engine holds its parts."""
+    engine = f.get("_engine")
+    if isinstance(engine, Engine):
+        return engine
+    engine = Engine(SMALL_ENGINE_MB, None, threads=1)
+    for part, cols in IDENTITY_COLUMNS.items():
+        if part in f:
+            engine.load(part, _table(f[part], cols), partial(identity_batch, region))
+    f["_engine"] = engine
+    return engine
 
 
-def patient_codes(f: dict[str, Any]) -> np.ndarray:
-    """Codes of the patients: core users with role PATIENT and Firebase users with claim patient."""
-    codes = _codes(f)
-    a = codes.codes["core_users"][_where(f["core_users"], "role", "PATIENT")]
-    b = codes.codes["fb_users"][_where(f["fb_users"], "role", "patient")]
-    both = np.concatenate([a, b])
-    return np.unique(both[both >= 0])
+def firebase_user_missing_in_core(f: dict[str, Any], region: str) -> Keys:
+    return _found(f, region, "engine/firebase_user_missing_in_core")
+
+
+def core_user_missing_in_firebase(f: dict[str, Any], region: str) -> Keys:
+    return _found(f, region, "engine/core_user_missing_in_firebase")
+
+
+def patient_missing_in_supabase(f: dict[str, Any], region: str) -> Keys:
+    return _found(f, region, "engine/patient_missing_in_supabase")
+
+
+def profile_missing(f: dict[str, Any], region: str) -> Keys:
+    return _found(f, region, "engine/profile_missing")
+
+
+def supabase_user_unknown(f: dict[str, Any], region: str) -> Keys:
+    return _found(f, region, "engine/supabase_user_unknown")
+
+
+def _drift(f: dict[str, Any], region: str, uids: Iterable[str] | None) -> Engine:
+    """Table drift of the engine: patients' (or `uids`') differing normalised values, store pair by pair."""
+    engine = _engine_of(f, region)
+    if uids is None:
+        engine.execute("engine/drift_wanted_patients")
+    else:
+        engine.load("drift_uids", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
+        engine.execute("engine/drift_wanted_uids")
+    engine.execute("engine/drift_firsts")
+    engine.execute("engine/drift")
+    return engine
 
 
 def drift_rows(f: dict[str, Any], region: str, uids: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """One row per (uid, field, pair of stores) whose non-empty values differ after normalisation.
-
-    Each store's values are normalised once (its first row per uid; for Supabase the oldest live
-    user); pair by pair the rows are aligned through the uid codes, the normalised values compared,
-    and the raw values read for the differing uids alone (kept if wanted: patients, or `uids`)."""
-    if any(isinstance(f[p], pd.DataFrame) for p in DRIFT_PARTS.values()):  # the patient page's frames
-        f = {p: _table(f[p], [UidCodes.COLUMNS[p], "email", "phone"]) for p in DRIFT_PARTS.values()}
-    codes = _codes(f)
-    wanted = np.zeros(codes.size, dtype=bool)
-    wanted[patient_codes(f) if uids is None else codes.of(uids)] = True
-    pos = {store: codes.position(part) for store, part in DRIFT_PARTS.items()}
-    rows: list[dict[str, Any]] = []
-    for fld in ("email", "phone"):
-        normed = {}
-        for store, part in DRIFT_PARTS.items():
-            col = f[part][fld] if fld in f[part].column_names else pa.nulls(f[part].num_rows, pa.string())
-            normed[store] = norm_email(col) if fld == "email" else norm_phone(col, region)
-        for a, b in combinations(DRIFT_STORES, 2):
-            both = np.flatnonzero((pos[a] >= 0) & (pos[b] >= 0) & wanted)
-            ra, rb = pos[a][both], pos[b][both]
-            differ = pc.fill_null(pc.not_equal(normed[a].take(pa.array(ra)), normed[b].take(pa.array(rb))), False)
-            mask = differ.to_numpy(zero_copy_only=False)
-            if not mask.any():
-                continue
-            hit, ra, rb = both[mask], ra[mask], rb[mask]
-            ta, tb = DRIFT_PARTS[a], DRIFT_PARTS[b]
-            va = _array(f[ta][fld]).take(pa.array(ra)).to_pylist()
-            vb = _array(f[tb][fld]).take(pa.array(rb)).to_pylist()
-            rows.extend({"uid": u, "field": fld, "stores": [a, b], "values": [x, y]}
-                        for u, x, y in zip(codes.uids(hit).to_pylist(), va, vb, strict=True))
-    rows.sort(key=lambda r: (r["uid"], r["field"], DRIFT_STORES.index(r["stores"][0]),
-                             DRIFT_STORES.index(r["stores"][1])))
-    return rows
+    """One row per (uid, field, pair of stores) whose non-empty values differ after normalisation:
+    each store's first row per uid (for Supabase the oldest live user), kept if wanted (patients,
+    or `uids`). For the patient page's few uids: every row comes back."""
+    t = _drift(f, region, uids).arrow("engine/drift_rows")
+    return [{"uid": r["uid"], "field": r["field"], "stores": [r["store_a"], r["store_b"]],
+             "values": [r["value_a"], r["value_b"]]} for r in t.to_pylist()]
 
 
 def drift_key(row: dict[str, Any]) -> str:
@@ -511,7 +481,9 @@ def drift_key(row: dict[str, Any]) -> str:
 
 
 def field_drift(f: dict[str, Any], region: str) -> Keys:
-    return [drift_key(r) for r in drift_rows(f, region)]
+    """drift_key of every drift row of the patients (the key is built in the engine, as drift_key)."""
+    _drift(f, region, None)
+    return _found(f, region, "engine/drift_keys")
 
 
 def document_missing_in_core(f: dict[str, Any], region: str) -> Keys:
@@ -525,8 +497,7 @@ def document_missing_in_supabase(f: dict[str, Any], region: str) -> Keys:
 
 
 def prescription_missing_in_supabase(f: dict[str, Any], region: str) -> Keys:
-    core, sb = f["core_prescriptions"], f["sb_prescriptions"]
-    return _array(core.join(sb, keys="url_md5", join_type="left anti").column("id"))
+    return _uuid_found(_engine_of(f, region), "engine/prescription_missing_in_supabase", _limit(f))
 
 
 def supabase_documents_patient(f: dict[str, Any], region: str) -> Keys:
@@ -550,39 +521,35 @@ def active_for_disabled_patient(f: dict[str, Any], region: str) -> Keys:
 
 
 def core_users_phone(f: dict[str, Any], region: str) -> Keys:
-    core = f["core_users"]  # oldest first
-    t = pa.table({"id": core["id"], "n": norm_phone(core["phone"], region), "i": pa.array(np.arange(core.num_rows))})
-    t = t.filter(pc.is_valid(t["n"]))
-    first = t.group_by("n", use_threads=False).aggregate([("i", "min")]).column("i_min")
-    dup = pc.invert(pc.is_in(t["i"], value_set=_array(first)))
-    return _rows_where(t, dup, "id")
+    return _found(f, region, "engine/core_users_phone")
+
+
+RECONCILE_KINDS = ("missing_in_supabase", "missing_in_core", "postgres_id_mismatch")
 
 
 def reconcile_identities(stores: Stores) -> dict[str, list[str]]:
     """Core ↔ Supabase identity reconciliation (the benchmark's unit): every core user against the
     live Supabase auth users by Firebase uid. Lists the uids missing on either side and those whose
-    Supabase metadata postgres_id (oldest live user of the uid) is not the core users.id. It reads
-    only the key columns (both stores at once, by COPY) and compares them on uid codes, as the
-    check run does."""
+    Supabase metadata postgres_id (oldest live user of the uid) is not the core users.id. It streams
+    only the key columns (both stores at once, by COPY) into an engine and compares them there, as
+    the check run does."""
     if stores.core is None or stores.supabase is None:
         raise StoreUnavailable("the reconciliation needs the core and Supabase databases")
-    if not hasattr(stores.supabase, "arrow"):
+    if not hasattr(stores.supabase, "arrow_stream"):
         raise StoreUnavailable("supabase: the reconciliation needs SUPABASE_DB_URL")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        core_f = pool.submit(stores.core.arrow, "snapshot/core_user_keys")
-        sb_f = pool.submit(stores.supabase.arrow, "snapshot/supabase_user_keys")  # type: ignore[union-attr]
-        f = {"core_users": core_f.result(), "sb_users": sb_f.result()}
-    codes = UidCodes(f)
-    sb_first = codes.position("sb_users")  # code → the oldest live Supabase user of the uid
-    both = np.flatnonzero((sb_first >= 0) & codes.present("core_users"))
-    core_id = _core_id_of(codes, f["core_users"], both)
-    postgres_id = _take(f["sb_users"]["postgres_id"], sb_first[both])
-    mismatch = pc.fill_null(pc.not_equal(core_id, postgres_id), True).to_numpy(zero_copy_only=False)
-    return {
-        "missing_in_supabase": sorted(codes.missing("core_users", None, "sb_users").to_pylist()),
-        "missing_in_core": sorted(codes.missing("sb_users", None, "core_users").to_pylist()),
-        "postgres_id_mismatch": sorted(codes.uids(both[mismatch]).to_pylist()),
-    }
+    with run_engine(stores) as engine, ThreadPoolExecutor(max_workers=2) as pool:
+        loads = [pool.submit(engine.load, "rc_core", partial(stores.core.arrow_stream, "snapshot/core_user_keys"),
+                             ordered_batch),
+                 pool.submit(engine.load, "rc_supabase",
+                             partial(stores.supabase.arrow_stream, "snapshot/supabase_user_keys"),  # type: ignore[union-attr]
+                             ordered_batch)]
+        for fut in loads:
+            fut.result()
+        found = engine.arrow("engine/reconcile")
+    out: dict[str, list[str]] = {k: [] for k in RECONCILE_KINDS}
+    for kind, uid in zip(found.column("kind").to_pylist(), found.column("uid").to_pylist(), strict=True):
+        out[kind].append(uid)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 # A cross-store check: the Snapshot frames and the default phone region in, its keys out. The check

@@ -31,13 +31,25 @@ def strings(df: pd.DataFrame, columns: Sequence[str]) -> pa.Table:
                      for c in columns})
 
 
+RECORDS_BATCH = 10_000  # rows turned into Arrow at a time: a listing never holds a Python list a column
+
+
 def records(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
-    """Dict rows (e.g. Firebase users) as an Arrow table of strings."""
+    """Dict rows (e.g. Firebase users) as an Arrow table of strings, built RECORDS_BATCH rows at a time."""
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    batches: list[pa.RecordBatch] = []
     cols: dict[str, list[str | None]] = {c: [] for c in columns}
+    n = 0
     for r in rows:
         for c in columns:
             cols[c].append(_text(r.get(c)))
-    return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
+        n += 1
+        if n == RECORDS_BATCH:
+            batches.append(pa.record_batch([pa.array(v, pa.string()) for v in cols.values()], schema=schema))
+            cols, n = {c: [] for c in columns}, 0
+    if n or not batches:
+        batches.append(pa.record_batch([pa.array(v, pa.string()) for v in cols.values()], schema=schema))
+    return pa.Table.from_batches(batches, schema)
 
 
 def uuids(values: Iterable[Any]) -> pa.FixedSizeBinaryArray:

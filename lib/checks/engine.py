@@ -1,0 +1,163 @@
+"""The check run's out-of-core engine: DuckDB over the snapshot's Arrow streams (issue 16).
+
+Each snapshot part (core users, document ids, a Firebase listing…) is streamed into a DuckDB table
+of its own name, record batch by record batch, as it arrives from COPY or from a listing; nothing
+holds a whole key column in Python or Arrow. The cross-store set operations are SQL files of
+sql/engine/ run on those tables. DuckDB works within `memory_limit` (CHECK_MEMORY_MB) and spills
+what does not fit (tables, hash tables, sorts) to a folder of its own under the data folder, so the
+run's memory stays flat as the stores grow. Extensions are never installed or loaded: the data
+comes in as Arrow, never through DuckDB's own scanners.
+
+A part is a table (pa.Table, e.g. the Supabase HTTP adapter's), a RecordBatchReader, or a `Stream`
+(a function opening one inside the store's transaction, e.g. PgStore.arrow_stream). `load` takes an
+optional batch transform: lib.checks.sync adds the row order and the normalised columns there.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import duckdb
+import pyarrow as pa
+
+from lib.sqlfiles import load as load_sql
+
+_NAME = re.compile(r"[a-z][a-z_]*")  # engine table names: the parts' own
+SPILL_FOLDER = "check-spill"  # under HEALBRIDGE_DATA_DIR: one folder a run, removed when it ends
+Stream: TypeAlias = Callable[[], AbstractContextManager[pa.RecordBatchReader]]
+Source: TypeAlias = "pa.Table | pa.RecordBatchReader | Stream"
+Transform: TypeAlias = Callable[[pa.RecordBatch, int], pa.RecordBatch]  # (batch, rows before it) → batch
+
+
+class Engine:
+    """One DuckDB database (in memory, spilling to `spill_root`/<run folder>) for one run."""
+
+    def __init__(self, memory_mb: int, spill_root: Path | None = None, *, threads: int | None = None) -> None:
+        self.spill: Path | None = None
+        config: dict[str, Any] = {
+            "memory_limit": f"{int(memory_mb)}MB",
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "preserve_insertion_order": False,  # order is a column (rn) where it matters
+        }
+        if spill_root is not None:
+            spill_root.mkdir(parents=True, exist_ok=True)
+            self.spill = Path(tempfile.mkdtemp(prefix="run-", dir=spill_root))
+            config["temp_directory"] = str(self.spill)
+        else:
+            config["temp_directory"] = ""  # small frames (the patient page): never spill
+        if threads:
+            config["threads"] = int(threads)
+        self.con = duckdb.connect(":memory:", config=config)
+        self.con.execute("SET enable_external_access = false")  # no file or network reads from SQL
+        self._lock = threading.Lock()
+        self.rows: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ tables
+    def load(self, name: str, source: Source, transform: Transform | None = None) -> int:
+        """Stream `source` into table `name` (replacing it); its number of rows. Safe from threads."""
+        if isinstance(source, pa.Table):
+            return self._ingest(name, source.to_reader(max_chunksize=1 << 16), transform)
+        if isinstance(source, pa.RecordBatchReader):
+            return self._ingest(name, source, transform)
+        with source() as reader:
+            return self._ingest(name, reader, transform)
+
+    def _ingest(self, name: str, reader: pa.RecordBatchReader, transform: Transform | None) -> int:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"not an engine table name: {name!r}")
+        counted = [0]
+        reader = _counted(reader, transform, counted)
+        cur = self.con.cursor()  # a connection of its own: parts load in parallel
+        try:
+            cur.execute(f"DROP TABLE IF EXISTS {name}")  # a checked identifier of ours (_NAME)
+            cur.from_arrow(reader).create(name)
+        finally:
+            cur.close()
+        with self._lock:
+            self.rows[name] = counted[0]
+        return counted[0]
+
+    def has(self, name: str) -> bool:
+        return name in self.rows
+
+    def drop(self, name: str) -> None:
+        with self._lock:
+            known = self.rows.pop(name, None) is not None
+        if known:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")  # a checked identifier of ours (_NAME)
+
+    # ------------------------------------------------------------------ queries (sql/engine/)
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run one file of sql/engine/ that creates or replaces a helper table."""
+        cur = self.con.cursor()
+        try:
+            cur.execute(load_sql(sql).text, params or {})
+        finally:
+            cur.close()
+
+    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """The result of one file of sql/engine/ as an Arrow table (for small results only)."""
+        cur = self.con.cursor()
+        try:
+            result = cur.execute(load_sql(sql).text, params or {}).to_arrow_table()
+        finally:
+            cur.close()
+        return result
+
+    def first(self, sql: str, limit: int, params: dict[str, Any] | None = None) -> tuple[int, list[Any]]:
+        """A key query of sql/engine/ whose columns are (k, total): its exact count (the window
+        count(*) over every key) and its first `limit` keys in order."""
+        cur = self.con.cursor()
+        try:
+            rows = cur.execute(load_sql(sql).text, {**(params or {}), "limit": int(limit)}).fetchall()
+            if not rows and limit <= 0:  # LIMIT 0 gives no row to carry the count
+                rows = cur.execute(load_sql(sql).text, {**(params or {}), "limit": 1}).fetchall()
+                return (int(rows[0][1]) if rows else 0), []
+        finally:
+            cur.close()
+        return (int(rows[0][1]) if rows else 0), [r[0] for r in rows]
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        finally:
+            if self.spill is not None:
+                shutil.rmtree(self.spill, ignore_errors=True)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _counted(reader: pa.RecordBatchReader, transform: Transform | None, counted: list[int]) -> pa.RecordBatchReader:
+    """`reader`'s batches through `transform` (given the rows before each), counting the rows."""
+    it = iter(reader)
+    first = next(it, None)
+    if first is None:
+        empty = pa.RecordBatch.from_pylist([], schema=reader.schema)
+        head = transform(empty, 0) if transform is not None else empty
+        return pa.RecordBatchReader.from_batches(head.schema, iter([head]))
+    head = transform(first, 0) if transform is not None else first
+
+    def rest() -> Iterator[pa.RecordBatch]:
+        yield head
+        counted[0] = first.num_rows
+        for b in it:
+            yield transform(b, counted[0]) if transform is not None else b
+            counted[0] += b.num_rows
+
+    return pa.RecordBatchReader.from_batches(head.schema, rest())
+
+
+def spill_root(data_dir: Path) -> Path:
+    return Path(data_dir) / SPILL_FOLDER
