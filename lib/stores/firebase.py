@@ -41,10 +41,12 @@ FIRESTORE_TIMEOUT_S = 5.0  # one Firestore read attempt; transient errors are re
 FIRESTORE_RETRY_S = 3.0  # …this long (the client's default retries a dead emulator for minutes)
 # A whole collection is listed in pages ordered by document id, each page with its own deadline
 # (settings FIRESTORE_PAGE_SIZE, FIRESTORE_PAGE_TIMEOUT_S); a page that fails with a transient
-# error is asked again from the last id, at most PAGE_ATTEMPTS times, after PAGE_BACKOFF_S, ×2 each.
+# error is asked again from the last id, at most PAGE_ATTEMPTS times, after PAGE_BACKOFF_S, ×2 each
+# (0.5 + 1 + 2 + 4 + 8 = 15.5 s of waiting in all: on a loaded machine the emulator stops answering for
+# seconds at a time, and 3.5 s of retries lost whole check runs to "cannot connect").
 PAGE_SIZE = 5000
 PAGE_TIMEOUT_S = 60.0
-PAGE_ATTEMPTS = 4
+PAGE_ATTEMPTS = 6
 PAGE_BACKOFF_S = 0.5
 _TRANSIENT = (gexc.DeadlineExceeded, gexc.ServiceUnavailable, gexc.InternalServerError, gexc.TooManyRequests,
               gexc.ResourceExhausted, gexc.Aborted)
