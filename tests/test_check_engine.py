@@ -57,3 +57,61 @@ def test_a_run_leaves_no_spill_folder(demo: Any) -> None:
     assert all(r.error is None for r in run.results)
     root = spill_root(stores.settings.healbridge_data_dir)
     assert root.is_dir() and not any(root.iterdir())
+
+
+def test_a_killed_runs_spill_folder_is_removed_by_the_next_run_and_a_live_one_is_kept(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "check-spill"
+    # a run killed mid-way: its process is gone (SIGKILL), its folder (and its spilled tables) stay
+    code = ("import os, signal, sys; from pathlib import Path; from lib.checks.engine import Engine; "
+            "e = Engine(64, Path(sys.argv[1])); (e.spill / 'spilled.tmp').write_text('x'); "
+            "print(e.spill, flush=True); os.kill(os.getpid(), signal.SIGKILL)")
+    proc = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    killed = Path(proc.stdout.strip())
+    assert proc.returncode == -9 and (killed / "spilled.tmp").is_file(), proc.stderr
+    old_unlocked = root / "run-old"  # a folder from before lock files, untouched for two hours
+    old_unlocked.mkdir()
+    os.utime(old_unlocked, (time.time() - 7200, time.time() - 7200))
+    making = root / "run-new"  # a run that has just made its folder and not yet locked it
+    making.mkdir()
+    live = Engine(64, root)
+    try:
+        assert live.spill is not None and live.spill.is_dir()
+        assert not killed.exists() and not old_unlocked.exists() and making.is_dir()
+        other = Engine(64, root)  # a second live run (this process) keeps the first one's folder
+        try:
+            assert live.spill.is_dir() and other.spill is not None and other.spill.is_dir()
+        finally:
+            other.close()
+        assert other.spill is not None and not other.spill.exists()
+    finally:
+        live.close()
+    assert not live.spill.exists()
+
+
+def test_the_drift_built_in_several_passes_gives_the_planted_drift(demo: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """At millions of users the drift is built a slice of the uids at a time (one pass failed with
+    DuckDB out of memory at 3M and 128 MB); sliced in five here, the count and keys are the plants'."""
+    from lib.checks import sync
+
+    manifest = demo.ensure(1200, 5)
+    stores = demo.stores()
+    engine = Engine(64, tmp_path, threads=1)
+    try:
+        snap = Snapshot.load(stores, ["fb_users", "fs_profiles", "core_users", "sb_users"], {}, [], engine=engine)
+        assert snap.errors == {}
+        rows = sum(engine.rows[t] for t in ("fb_users", "fs_profiles", "core_users", "sb_users"))
+        monkeypatch.setattr(sync, "DRIFT_ROWS_PER_MB", max(1, rows // (5 * 64)))
+        passes = sync.drift_passes(engine)
+        got = finish(REGISTRY["sync.field_drift"].fn(snap.frames, stores.settings.phone_default_region))  # type: ignore[misc]
+    finally:
+        engine.close()
+        stores.dispose()
+    assert passes >= 5
+    planted = manifest["planted"]["sync.field_drift"]
+    assert (got.count, got.keys) == (planted["count"], planted["keys"])

@@ -29,6 +29,7 @@ ADAPTERS = {"lib/stores/core.py": "core", "lib/stores/supabase.py": "supabase"}
 
 _BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")  # :name, not ::cast, not a:b inside words
 _PYFORMAT = re.compile(r"%\(([A-Za-z_]\w*)\)s")
+_DUCKDB = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)(?![\w$])")  # DuckDB's $name (sql/engine/), not $1, not $tag$
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _DOLLAR = re.compile(r"\$(\w*)\$.*?\$\1\$", re.S)
 _COMMENT = re.compile(r"--[^\n]*")
@@ -36,7 +37,7 @@ _COMMENT = re.compile(r"--[^\n]*")
 
 def _declared(header: dict[str, str]) -> set[str]:
     value = header.get("params", "")
-    return set(_BIND.findall(value)) | set(_PYFORMAT.findall(value))
+    return set(_BIND.findall(value)) | set(_PYFORMAT.findall(value)) | set(_DUCKDB.findall(value))
 
 
 def _body(text: str) -> str:
@@ -50,7 +51,7 @@ def _body(text: str) -> str:
 
 def _binds(text: str) -> set[str]:
     body = _body(text)
-    return set(_BIND.findall(body)) | set(_PYFORMAT.findall(body))
+    return set(_BIND.findall(body)) | set(_PYFORMAT.findall(body)) | set(_DUCKDB.findall(body))
 
 
 def _declared_stores(header: dict[str, str]) -> set[str]:
@@ -178,5 +179,6 @@ def test_every_name_lib_loads_is_a_file() -> None:
 
 def test_the_parser_sees_binds_and_casts_apart() -> None:
     assert _binds("-- what: x\nSELECT :a::text, b::int, ':c', %(d)s -- :e\n") == {"a", "d"}
+    assert _binds("-- what: x\nSELECT $1, $limit, '$f' FROM t LIMIT $n\n") == {"limit", "n"}
     assert _declared({"params": ":a (text), :b (int); key: the id"}) == {"a", "b"}
     assert _declared({"params": "none"}) == set()

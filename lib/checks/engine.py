@@ -15,10 +15,12 @@ optional batch transform: lib.checks.sync adds the row order and the normalised 
 
 from __future__ import annotations
 
+import fcntl
 import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -41,22 +43,30 @@ class Engine:
 
     def __init__(self, memory_mb: int, spill_root: Path | None = None, *, threads: int | None = None) -> None:
         self.spill: Path | None = None
+        self.memory_mb = int(memory_mb)
         config: dict[str, Any] = {
             "memory_limit": f"{int(memory_mb)}MB",
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "preserve_insertion_order": False,  # order is a column (rn) where it matters
         }
+        self._held: Any = None  # the run folder's lock file, held while the engine lives
         if spill_root is not None:
             spill_root.mkdir(parents=True, exist_ok=True)
+            _remove_abandoned(spill_root)
             self.spill = Path(tempfile.mkdtemp(prefix="run-", dir=spill_root))
+            self._held = _hold(self.spill)
             config["temp_directory"] = str(self.spill)
         else:
             config["temp_directory"] = ""  # small frames (the patient page): never spill
         if threads:
             config["threads"] = int(threads)
-        self.con = duckdb.connect(":memory:", config=config)
-        self.con.execute("SET enable_external_access = false")  # no file or network reads from SQL
+        try:
+            self.con = duckdb.connect(":memory:", config=config)
+            self.con.execute("SET enable_external_access = false")  # no file or network reads from SQL
+        except BaseException:
+            self._remove_spill()
+            raise
         self._lock = threading.Lock()
         self.rows: dict[str, int] = {}
 
@@ -92,7 +102,11 @@ class Engine:
         with self._lock:
             known = self.rows.pop(name, None) is not None
         if known:
-            self.con.execute(f"DROP TABLE IF EXISTS {name}")  # a checked identifier of ours (_NAME)
+            cur = self.con.cursor()  # a cursor a thread: parts drop tables from their own threads
+            try:
+                cur.execute(f"DROP TABLE IF EXISTS {name}")  # a checked identifier of ours (_NAME)
+            finally:
+                cur.close()
 
     # ------------------------------------------------------------------ queries (sql/engine/)
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
@@ -129,8 +143,14 @@ class Engine:
         try:
             self.con.close()
         finally:
-            if self.spill is not None:
-                shutil.rmtree(self.spill, ignore_errors=True)
+            self._remove_spill()
+
+    def _remove_spill(self) -> None:
+        if self.spill is not None:
+            shutil.rmtree(self.spill, ignore_errors=True)
+        if self._held is not None:
+            self._held.close()  # releases the lock
+            self._held = None
 
     def __enter__(self) -> Engine:
         return self
@@ -157,6 +177,45 @@ def _counted(reader: pa.RecordBatchReader, transform: Transform | None, counted:
             counted[0] += b.num_rows
 
     return pa.RecordBatchReader.from_batches(head.schema, rest())
+
+
+_LOCK_FILE = ".in-use"
+ABANDONED_UNLOCKED_S = 3600.0  # a run folder with no lock file yet is left alone this long
+
+
+def _hold(folder: Path) -> Any:
+    """An exclusive lock on `folder`'s lock file, held until the returned file is closed (the
+    kernel lets go of it when the process dies)."""
+    f = open(folder / _LOCK_FILE, "a+")  # held for the engine's life
+    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return f
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Remove the run folders of engines that are gone (killed, out of memory) without closing:
+    their spilled tables hold identities (emails, phones). A folder whose lock is held belongs to a
+    live run, in this process or another, and is left alone."""
+    for folder in root.glob("run-*"):
+        try:
+            f = open(folder / _LOCK_FILE)
+        except FileNotFoundError:  # a folder a run is making, or one from before the lock files
+            try:
+                if time.time() - folder.stat().st_mtime > ABANDONED_UNLOCKED_S:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                pass
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            continue  # a live run's
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            f.close()
 
 
 def spill_root(data_dir: Path) -> Path:

@@ -49,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
+from lib.checks.engine import Engine
 from lib.checks.sync import FB_USER_COLUMNS, KEYS_LIMIT, PARTS, Found, Loaded, Snapshot, _batches, _Findings, run_engine
 from lib.errors import StoreUnavailable, safe_message
 from lib.stores import Stores, columnar
@@ -265,14 +266,18 @@ def load(stores: Stores, parts: set[str], down: dict[str, str], secrets: list[st
     `started`: when the run began (its saved started_at)."""
     d = state_dir(stores)
     with _locked(d):
-        return _load(stores, d, parts, down, secrets, keys_limit, started)
+        engine = run_engine(stores)  # the run's engine, as Snapshot.load makes it: the checks are its SQL
+        try:
+            return _load(stores, d, parts, down, secrets, keys_limit, started, engine)
+        except BaseException:
+            engine.close()  # its tables and spill folder: nothing of a failed load is left behind
+            raise
 
 
 def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secrets: list[str],
-          keys_limit: int, started: datetime) -> IncrementalSnapshot:
+          keys_limit: int, started: datetime, engine: Engine) -> IncrementalSnapshot:
     s = stores.settings
     snap = IncrementalSnapshot()
-    engine = run_engine(stores)  # the run's engine, as Snapshot.load makes it: the checks are its SQL
     snap.frames["_engine"] = engine
     snap.frames["_keys_limit"] = keys_limit
     region = s.phone_default_region

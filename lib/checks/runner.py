@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -114,7 +115,8 @@ def run_checks(
             down[name] = p["error"] or f"{name}: not reachable"
 
     results: dict[str, CheckResult] = {}
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    closing = ExitStack()  # closed after the pool: the snapshot's engine, whatever raised on the way
+    with closing, ThreadPoolExecutor(max_workers=6) as pool:
         sql_futs: dict[str, Future[tuple[list[str], float]]] = {}
         for c in checks:
             if c.kind == "sql":
@@ -134,6 +136,8 @@ def run_checks(
         elif parts:
             snap_fut = pool.submit(Snapshot.load, stores, parts, down, secrets, reuse_firebase_s=firebase_max_age_s,
                                    keys_limit=keys_limit)
+        if snap_fut is not None:
+            closing.callback(_close_snapshot, snap_fut)
 
         for cid, fut in sql_futs.items():
             c = REGISTRY[cid]
@@ -217,6 +221,12 @@ def run_checks(
         keep_keys=tuple(c.id for c in checks if c.id in inc.KEYED_CHECKS),
     )
     return run
+
+
+def _close_snapshot(fut: Future[Snapshot]) -> None:
+    """Close a loaded snapshot's engine and spill folder (again is harmless)."""
+    if fut.done() and not fut.cancelled() and fut.exception() is None:
+        fut.result().close()
 
 
 def _failed(c: Check, error: str) -> CheckResult:

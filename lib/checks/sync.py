@@ -6,7 +6,7 @@ stays one module: the part loaders, the batch layout they add (row order `rn`, n
 / `phone_n`) and the checks that read that layout belong together.
 
 Memory model (issue 16): no key column is held whole in Python or Arrow. PostgreSQL parts arrive as
-record batches (8 MB blocks of COPY) and go straight into DuckDB, which keeps within CHECK_MEMORY_MB
+record batches (COPY in 1 MB blocks of text, 2 MB of binary) and go straight into DuckDB, which keeps within CHECK_MEMORY_MB
 and spills the rest; the Firebase listings (the emulator holds at most 100,000 patients in the
 bench) are Arrow tables of a few bytes a value, kept for reuse. The two checks whose key set is the
 documents table and whose other side is small (Supabase documents and connections whose patient is
@@ -136,13 +136,13 @@ def _doc_findings(s: Stores, deps: dict[str, Any]) -> _Findings:
     assert s.core is not None and s.supabase is not None
     sb: Source = (partial(s.supabase.fixed_stream, "snapshot/supabase_document_ids", {"id": "uuid", "processed": "bool"})
                   if hasattr(s.supabase, "fixed_stream") else s.supabase.document_ids())
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        loads = [pool.submit(engine.load, "core_document_ids",
-                             partial(s.core.fixed_stream, "snapshot/core_document_ids", {"id": "uuid"})),
-                 pool.submit(engine.load, "sb_document_ids", sb)]
-        for fut in loads:
-            fut.result()
-    try:
+    try:  # a side that loaded is dropped even when the other failed
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            loads = [pool.submit(engine.load, "core_document_ids",
+                                 partial(s.core.fixed_stream, "snapshot/core_document_ids", {"id": "uuid"})),
+                     pool.submit(engine.load, "sb_document_ids", sb)]
+            for fut in loads:
+                fut.result()
         return _Findings({
             "sync.document_missing_in_core": _uuid_found(engine, "engine/document_missing_in_core", limit),
             "sync.document_missing_in_supabase": _uuid_found(engine, "engine/document_missing_in_supabase", limit),
@@ -461,9 +461,22 @@ def _drift(f: dict[str, Any], region: str, uids: Iterable[str] | None) -> Engine
     else:
         engine.load("drift_uids", pa.table({"uid": pa.array(sorted(set(uids)), pa.string())}))
         engine.execute("engine/drift_wanted_uids")
-    engine.execute("engine/drift_firsts")
-    engine.execute("engine/drift")
+    engine.execute("engine/drift_create")
+    parts = drift_passes(engine)
+    for part in range(parts):  # a slice of the uids at a time: the aggregates stay within the memory
+        engine.execute("engine/drift_firsts", {"parts": parts, "part": part})
+        engine.execute("engine/drift")
     return engine
+
+
+DRIFT_ROWS_PER_MB = 16_000  # identity rows a pass of the drift may aggregate per MB of CHECK_MEMORY_MB
+
+
+def drift_passes(engine: Engine) -> int:
+    """How many slices of the uids the drift is built in: its four identity tables' rows over what
+    the engine's memory holds in one pass (at 128 MB: ≈ 2M rows; 3M patients failed in one pass)."""
+    rows = sum(engine.rows.get(t, 0) for t in ("fb_users", "fs_profiles", "core_users", "sb_users"))
+    return max(1, -(-rows // max(1, engine.memory_mb * DRIFT_ROWS_PER_MB)))
 
 
 def drift_rows(f: dict[str, Any], region: str, uids: Iterable[str] | None = None) -> list[dict[str, Any]]:

@@ -1,9 +1,10 @@
 -- what:   sync.field_drift's rows (table drift) from drift_firsts: for each uid, field (email, phone)
 --         and pair of stores (in the order firebase_auth, firestore, core, supabase; oa < ob) whose
---         first rows both hold a normalised value and the two differ; the raw values beside them
+--         first rows both hold a normalised value and the two differ; the raw values beside them.
+--         Appended pass by pass (drift_firsts holds one pass's uids) to the table drift_create makes
 -- store:  engine (DuckDB, lib.checks.engine)
 -- params: none
-CREATE OR REPLACE TABLE drift AS
+INSERT INTO drift
 WITH names(o, store) AS (VALUES (0, 'firebase_auth'), (1, 'firestore'), (2, 'core'), (3, 'supabase')),
 email AS (
     SELECT a.uid, a.o AS oa, b.o AS ob, a.email AS value_a, b.email AS value_b
