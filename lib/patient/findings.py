@@ -106,6 +106,16 @@ def derive(first: dict[str, Any], core: dict[str, Any], sb: dict[str, Any], uids
     """Every patient's drift and cross-store findings at once, by lib.checks.sync's own functions
     (a check that reads a part that is down is left out, as the check run does)."""
     frames = snapshot_frames(first, core, sb)
+    try:
+        return _derive(frames, core, uids, down, region)
+    finally:
+        engine = frames.get("_engine")  # the small engine the checks made for these frames
+        if engine is not None:
+            engine.close()
+
+
+def _derive(frames: dict[str, Any], core: dict[str, Any], uids: list[str], down: dict[str, str],
+            region: str) -> dict[str, Derived]:
     out = {uid: Derived() for uid in uids}
     for r in sync.drift_rows(frames, region, set(uids)):
         out[r["uid"]].drift.append(r | {"check": "sync.field_drift"})
@@ -134,7 +144,12 @@ def _phone_surplus(same_phone: list[dict[str, Any]], region: str) -> dict[str, l
     if not same_phone:
         return {}
     table = columnar.records(same_phone, ["id", "phone"])
-    surplus = set(sync.finish(sync.core_users_phone({"core_users": table}, region)).keys)
+    frames: dict[str, Any] = {"core_users": table}
+    try:
+        surplus = set(sync.finish(sync.core_users_phone(frames, region)).keys)
+    finally:
+        if frames.get("_engine") is not None:
+            frames["_engine"].close()
     out: dict[str, list[str]] = {}
     for r in same_phone:
         phone = normalize.phone(r["phone"], region)
