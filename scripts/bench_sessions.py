@@ -48,6 +48,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,14 @@ def _wait_http(url: str, timeout: float) -> None:
             pass
         time.sleep(0.3)
     raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _pauser(rng: random.Random, think: float) -> Callable[[], Awaitable[None]]:
+    """A session's think time between clicks: uniform in [think/2, 3 think/2] seconds (0: none)."""
+    async def pause() -> None:
+        if think > 0:
+            await asyncio.sleep(rng.uniform(think / 2, think * 1.5))
+    return pause
 
 
 async def _drawn(page: Any, title: str, timeout_s: float) -> None:
@@ -136,11 +145,7 @@ async def _session(browser: Any, url: str, until: float | asyncio.Future[float],
         if ready is not None:  # every session has opened the app: the measured window starts together
             ready.set()
         end = await until if isinstance(until, asyncio.Future) else until
-        rng = rng or random.Random(0)
-
-        async def pause() -> None:
-            if think > 0:
-                await asyncio.sleep(rng.uniform(think / 2, think * 1.5))
+        pause = _pauser(rng or random.Random(0), think)
 
         while time.monotonic() < end:
             try:
@@ -336,11 +341,7 @@ async def _ws_session(url: str, until: float | asyncio.Future[float], times: lis
         if ready is not None:
             ready.set()
         end = await until if isinstance(until, asyncio.Future) else until
-        rng = rng or random.Random(0)
-
-        async def pause() -> None:
-            if think > 0:
-                await asyncio.sleep(rng.uniform(think / 2, think * 1.5))
+        pause = _pauser(rng or random.Random(0), think)
 
         while time.monotonic() < end:
             try:
