@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -168,6 +168,15 @@ class Engine:
         if self._held is not None:
             self._held.close()  # releases the lock
             self._held = None
+
+    @contextmanager
+    def closed_on_error(self) -> Iterator[Engine]:
+        """This engine, closed (tables, spill folder) if the block raises; left open otherwise."""
+        try:
+            yield self
+        except BaseException:
+            self.close()
+            raise
 
     def __enter__(self) -> Engine:
         return self

@@ -265,13 +265,9 @@ def load(stores: Stores, parts: set[str], down: dict[str, str], secrets: list[st
     """The run's Snapshot of `parts`, the identity parts brought up to date from the kept copy;
     `started`: when the run began (its saved started_at)."""
     d = state_dir(stores)
-    with _locked(d):
-        engine = run_engine(stores)  # the run's engine, as Snapshot.load makes it: the checks are its SQL
-        try:
-            return _load(stores, d, parts, down, secrets, keys_limit, started, engine)
-        except BaseException:
-            engine.close()  # its tables and spill folder: nothing of a failed load is left behind
-            raise
+    # the run's engine, as Snapshot.load makes it (the checks are its SQL); closed if the load fails
+    with _locked(d), run_engine(stores).closed_on_error() as engine:
+        return _load(stores, d, parts, down, secrets, keys_limit, started, engine)
 
 
 def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secrets: list[str],
