@@ -78,6 +78,27 @@ def _pauser(rng: random.Random, think: float) -> Callable[[], Awaitable[None]]:
     return pause
 
 
+async def _cycles(end: float, pause: Callable[[], Awaitable[None]], stores: Callable[[], Awaitable[Any]],
+                  health: Callable[[], Awaitable[Any]], times: list[float], errors: list[str],
+                  recover: Callable[[], Awaitable[bool]] | None = None) -> None:
+    """Until `end`: a think time, Stores, a think time, Health (timed from the click to the page
+    drawn). An error is counted; then `recover`, if any, reconnects (False ends the session)."""
+    while time.monotonic() < end:
+        try:
+            await pause()
+            await stores()
+            await pause()
+            if time.monotonic() >= end:
+                break
+            t0 = time.perf_counter()
+            await health()
+            times.append(time.perf_counter() - t0)
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+            if recover is not None and time.monotonic() < end and not await recover():
+                break
+
+
 async def _drawn(page: Any, title: str, timeout_s: float) -> None:
     await page.locator('[data-testid="stMain"] h1', has_text=title).first.wait_for(timeout=timeout_s * 1000)
     if title == "Health":
@@ -147,20 +168,11 @@ async def _session(browser: Any, url: str, until: float | asyncio.Future[float],
         end = await until if isinstance(until, asyncio.Future) else until
         pause = _pauser(rng or random.Random(0), think)
 
-        while time.monotonic() < end:
-            try:
-                await pause()
-                await nav.get_by_role("link", name="Stores").click()
-                await _drawn(page, "Stores", 120)
-                await pause()
-                if time.monotonic() >= end:
-                    break
-                t0 = time.perf_counter()
-                await nav.get_by_role("link", name="Health").click()
-                await _drawn(page, "Health", 120)
-                times.append(time.perf_counter() - t0)
-            except Exception as exc:  # noqa: BLE001 - counted and reported
-                errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+        async def to(title: str) -> None:
+            await nav.get_by_role("link", name=title).click()
+            await _drawn(page, title, 120)
+
+        await _cycles(end, pause, lambda: to("Stores"), lambda: to("Health"), times, errors)
     finally:
         await context.close()
 
@@ -343,26 +355,21 @@ async def _ws_session(url: str, until: float | asyncio.Future[float], times: lis
         end = await until if isinstance(until, asyncio.Future) else until
         pause = _pauser(rng or random.Random(0), think)
 
-        while time.monotonic() < end:
+        async def health() -> None:
+            n = await client.navigate(120, "Health", client.hash_of("health"), must_have=HEALTH_MUST_HAVE)
+            if deltas is not None:
+                deltas.append(n)
+
+        async def reconnect() -> bool:  # as a reload
             try:
-                await pause()
-                await client.navigate(120, "Stores", client.hash_of("stores"))
-                await pause()
-                if time.monotonic() >= end:
-                    break
-                t0 = time.perf_counter()
-                n = await client.navigate(120, "Health", client.hash_of("health"), must_have=HEALTH_MUST_HAVE)
-                times.append(time.perf_counter() - t0)
-                if deltas is not None:
-                    deltas.append(n)
-            except Exception as exc:  # noqa: BLE001 - counted and reported
-                errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
-                if time.monotonic() < end:
-                    try:
-                        await start()
-                    except Exception as again:  # noqa: BLE001 - counted; the session ends
-                        errors.append(f"reconnect: {type(again).__name__}: {str(again)[:200]}")
-                        break
+                await start()
+                return True
+            except Exception as again:  # noqa: BLE001 - counted; the session ends
+                errors.append(f"reconnect: {type(again).__name__}: {str(again)[:200]}")
+                return False
+
+        await _cycles(end, pause, lambda: client.navigate(120, "Stores", client.hash_of("stores")), health,
+                      times, errors, reconnect)
     finally:
         await client.close()
 
