@@ -194,7 +194,6 @@ def run_checks(
                 load_ms = max(snap.seconds.get(p, 0.0) for p in c.parts) * 1000
                 results[c.id] = CheckResult(c.id, c.info.severity, got.count, got.keys,
                                             round(load_ms + (time.perf_counter() - t0) * 1000, 1), fix=c.info.fix)
-            snap.close()  # the engine's tables and its spill folder
 
     reads = getattr(snap, "reads", None)
     for c in checks:  # provenance: what each result was computed from (history checks: below)

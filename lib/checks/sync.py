@@ -271,9 +271,7 @@ class Snapshot:
 
     def close(self) -> None:
         """Close the run's engine (its spill folder is removed)."""
-        eng = self.frames.pop("_engine", None)
-        if isinstance(eng, Engine):
-            eng.close()
+        close_engine(self.frames)
 
     @classmethod
     def load(cls, stores: Stores, parts: Iterable[str], down: dict[str, str], secrets: list[str],
@@ -417,6 +415,13 @@ def norm_phone(a: pa.Array | pa.ChunkedArray, region: str) -> pa.Array:
 def _table(x: Any, columns: list[str]) -> pa.Table:
     """A part given as a pandas frame (the patient page builds small ones) as an Arrow table."""
     return columnar.strings(x, columns) if isinstance(x, pd.DataFrame) else x
+
+
+def close_engine(f: dict[str, Any]) -> None:
+    """Close the engine `f` holds (the run's, or the one _engine_of made for its frames), if any."""
+    eng = f.pop("_engine", None)
+    if isinstance(eng, Engine):
+        eng.close()
 
 
 def _engine_of(f: dict[str, Any], region: str) -> Engine:

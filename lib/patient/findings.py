@@ -109,9 +109,7 @@ def derive(first: dict[str, Any], core: dict[str, Any], sb: dict[str, Any], uids
     try:
         return _derive(frames, core, uids, down, region)
     finally:
-        engine = frames.get("_engine")  # the small engine the checks made for these frames
-        if engine is not None:
-            engine.close()
+        sync.close_engine(frames)  # the small engine the checks made for these frames
 
 
 def _derive(frames: dict[str, Any], core: dict[str, Any], uids: list[str], down: dict[str, str],
@@ -148,8 +146,7 @@ def _phone_surplus(same_phone: list[dict[str, Any]], region: str) -> dict[str, l
     try:
         surplus = set(sync.finish(sync.core_users_phone(frames, region)).keys)
     finally:
-        if frames.get("_engine") is not None:
-            frames["_engine"].close()
+        sync.close_engine(frames)
     out: dict[str, list[str]] = {}
     for r in same_phone:
         phone = normalize.phone(r["phone"], region)
