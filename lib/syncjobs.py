@@ -4,6 +4,7 @@ sync.jobs_failed and sync.jobs_stuck."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,21 @@ def failures_by_day(store: Any, days: int = 14) -> pd.DataFrame:
     df["day"] = pd.to_datetime(df["day"], utc=True)
     df["failed"] = df["failed"].astype("int64")
     return df
+
+
+def by_kind(failures: pd.DataFrame, days: int = 14, today: date | None = None) -> pd.DataFrame:
+    """failures_by_day as one row per kind, most failures first: kind, failed (in all), per_day (the
+    counts of the `days` + 1 calendar days from `today` - `days` to `today`, UTC, oldest first; a day
+    outside them counts on the nearest end, so per_day always sums to failed) and last_day."""
+    today = today or datetime.now(UTC).date()
+    rows = []
+    for kind, group in failures.groupby("kind", sort=False):
+        per_day = [0] * (days + 1)
+        for day, failed in zip(group["day"], group["failed"], strict=True):
+            per_day[min(max((day.date() - today).days + days, 0), days)] += int(failed)
+        rows.append({"kind": kind, "failed": sum(per_day), "per_day": per_day, "last_day": group["day"].max()})
+    out = pd.DataFrame(rows, columns=["kind", "failed", "per_day", "last_day"])
+    return out.sort_values(["failed", "kind"], ascending=[False, True], ignore_index=True)
 
 
 def top_errors(store: Any, limit: int = 10) -> pd.DataFrame:

@@ -90,9 +90,9 @@ def main() -> int:
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
 
-    pages = sorted(f"pages/{f.name}" for f in (ROOT / "pages").glob("*.py"))
+    pages = sorted(f"views/{f.name}" for f in (ROOT / "views").glob("*.py"))
     result: dict[str, Any] = {"pages": {}, "reruns": args.reruns, "patient_query": bool(args.patient_query)}
-    cold = measure("pages/health.py", 0, {}, args.timeout, cold=True)
+    cold = measure("views/health.py", 0, {}, args.timeout, cold=True)
     result["cold_server_s"] = cold["first_s"]
     from lib.checks import latest
 
@@ -102,7 +102,7 @@ def main() -> int:
     print(f"cold server, Health: {cold['first_s']:.2f} s; its first check run ended "
           f"{result['first_check_run_wait_s']:.1f} s later", file=sys.stderr, flush=True)
     for page in pages:
-        query = {"q": args.patient_query} if page == "pages/patient.py" and args.patient_query else {}
+        query = {"q": args.patient_query} if page == "views/patient.py" and args.patient_query else {}
         res = measure(page, args.reruns, query, args.timeout)
         result["pages"][page] = res
         warm = f"warm median {res['warm_median_s']:.3f} s, max {res['warm_max_s']:.3f} s" if "warm_max_s" in res else res.get("error")

@@ -6,7 +6,8 @@ seconds goes to Stores and back to Health, pausing a think time between the two 
 in [T/2, 3T/2] seconds, as a person reads a page; 0 = back to back, a closed loop); each return to
 Health is timed. First a single session does the same for 10 s (idle). Prints and writes the median,
 p95 and max, the navigations per second, and the CPU seconds used in the measured window by the
-dashboard's server (its process, its process group with the check worker) and by the clients.
+dashboard's server (its process, its process group with the check worker), by the clients, and by the
+whole machine (/proc/stat), read as the window opens and as it closes, while every session is open.
 
 `--clients browser` (the default): Debian's Chromium through Playwright, one browser context a
 session, clicking the sidebar's links; a return to Health is timed from the click to the page drawn
@@ -99,17 +100,36 @@ async def _cycles(end: float, pause: Callable[[], Awaitable[None]], stores: Call
                 break
 
 
-async def _drawn(page: Any, title: str, timeout_s: float) -> None:
-    await page.locator('[data-testid="stMain"] h1', has_text=title).first.wait_for(timeout=timeout_s * 1000)
-    if title == "Health":
-        await page.locator('[data-testid="stMetricLabel"]', has_text="Findings").first.wait_for(timeout=timeout_s * 1000)
-    deadline = time.monotonic() + timeout_s
-    quiet = 0
-    while quiet < 2:  # Streamlit's status widget shows while a script runs
-        if time.monotonic() > deadline:
-            raise TimeoutError("the page was still running")
-        quiet = 0 if await page.locator('[data-testid="stStatusWidget"]').count() > 0 else quiet + 1
-        await asyncio.sleep(0.05)
+# In the page, one promise per navigation: click the sidebar's link (if asked), then resolve once the
+# page is drawn: its title, for Health the area tiles' "Findings" metrics, and no script running
+# (Streamlit's status widget absent at two checks 50 ms apart). A timer, not Playwright's locators:
+# they poll on every animation frame, and 20 pages polling for seconds at a time made the browsers
+# draw frames for the rig rather than for the dashboard.
+_NAVIGATE_JS = """([title, link, timeoutMs]) => new Promise((resolve, reject) => {
+  const t0 = performance.now();
+  if (link) {
+    const a = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')]
+      .find(e => e.textContent.trim().toLowerCase() === title.toLowerCase());
+    if (!a) { reject(new Error(`no sidebar link to ${title}`)); return; }
+    a.click();
+  }
+  const has = (sel, text) => [...document.querySelectorAll(sel)].some(e => e.textContent.includes(text));
+  let quiet = 0;
+  const tick = () => {
+    if (performance.now() - t0 > timeoutMs) { reject(new Error(`${title} was not drawn in ${timeoutMs} ms`)); return; }
+    const drawn = has('[data-testid="stMain"] h1', title)
+      && (title !== "Health" || has('[data-testid="stMetricLabel"]', "Findings"))
+      && !document.querySelector('[data-testid="stStatusWidget"]');
+    quiet = drawn ? quiet + 1 : 0;
+    if (quiet >= 2) resolve(performance.now() - t0); else setTimeout(tick, 50);
+  };
+  setTimeout(tick, 50);
+})"""
+
+
+async def _drawn(page: Any, title: str, timeout_s: float, click: bool = False) -> None:
+    """Wait until `page` shows `title` drawn (after clicking its sidebar link, with `click`)."""
+    await page.evaluate(_NAVIGATE_JS, [title, click, timeout_s * 1000])
 
 
 def _cpu_s(pid: int) -> dict[str, dict[int, float]]:
@@ -146,8 +166,15 @@ def _cpu_s(pid: int) -> dict[str, dict[int, float]]:
     return out
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy since boot (/proc/stat: every state but idle and iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
-    """CPU seconds between two _cpu_s readings (a process gone by the second reading is not counted)."""
+    """CPU seconds between two _cpu_s readings, both taken while every session is open (a process gone by
+    the second reading would not be counted: a closed browser context takes its renderer with it)."""
     return {k: round(sum(v - before[k].get(p, 0.0) for p, v in after[k].items()), 1) for k in after}
 
 
@@ -162,15 +189,13 @@ async def _session(browser: Any, url: str, until: float | asyncio.Future[float],
     try:
         await page.goto(f"{url}/health", timeout=300_000)
         await _drawn(page, "Health", 300)
-        nav = page.locator('[data-testid="stSidebarNav"]')
         if ready is not None:  # every session has opened the app: the measured window starts together
             ready.set()
         end = await until if isinstance(until, asyncio.Future) else until
         pause = _pauser(rng or random.Random(0), think)
 
         async def to(title: str) -> None:
-            await nav.get_by_role("link", name=title).click()
-            await _drawn(page, title, 120)
+            await _drawn(page, title, 120, click=True)
 
         await _cycles(end, pause, lambda: to("Stores"), lambda: to("Health"), times, errors)
     finally:
@@ -426,16 +451,18 @@ async def _drive(url: str, sessions: int, seconds: float, thinks: list[float], s
                             window: dict[str, Any] = window) -> None:
                 for e in events:  # the window opens once every session has drawn Health once
                     await e.wait()
-                window |= {"cpu": _cpu_s(server_pid), "load": os.getloadavg()[0]}
+                window |= {"cpu": _cpu_s(server_pid), "busy": _machine_busy_s(), "load": os.getloadavg()[0]}
                 until.set_result(time.monotonic() + seconds)
+                await asyncio.sleep(seconds)  # read again as the window closes, before the sessions close theirs
+                window |= {"cpu_end": _cpu_s(server_pid), "busy_end": _machine_busy_s()}
 
             await asyncio.gather(start(), *(session(until, times, errors, e, think, random.Random(i), deltas)
                                             for i, e in enumerate(events)))
-            cpu = _cpu_s(server_pid)
             key = f"think_{think:g}s"
             loaded[key] = {
                 "think_s": think, **_stats(times), "navigations_per_s": round(len(times) / seconds, 2),
-                "cpu_s": _cpu_used(window["cpu"], cpu),
+                "cpu_s": _cpu_used(window["cpu"], window["cpu_end"]) | {
+                    "machine": round(window["busy_end"] - window["busy"], 1), "machine_capacity": (os.cpu_count() or 1) * seconds},
                 "load_average_1m": [window["load"], os.getloadavg()[0]],
                 "errors": len(errors), "first_errors": errors[:5]}
             if clients == "ws" and deltas:  # what a Health run sent: its deltas, and those sent as cached refs

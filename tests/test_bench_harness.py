@@ -180,8 +180,8 @@ def _result(size: str, patients: int, *, slow: bool = False) -> dict[str, Any]:
                              "name": {"n": 0}},
                    "per_kind": 200, "seed": 1, "warmup": 10, "worst_p95_ms": 30.0 * k,
                    "function": "lib.patient.lookup"},
-        "pages": {"pages": {"pages/health.py": {"first_s": 2.0, "warm_median_s": 0.05 * k, "warm_max_s": 0.06 * k},
-                            "pages/tokens.py": {"first_s": 1.0, "error": "KeyError: boom"}},
+        "pages": {"pages": {"views/health.py": {"first_s": 2.0, "warm_median_s": 0.05 * k, "warm_max_s": 0.06 * k},
+                            "views/tokens.py": {"first_s": 1.0, "error": "KeyError: boom"}},
                   "reruns": 5, "worst_warm_max_s": 0.06 * k, "ok": False},
         "problems": ["1 check count(s) differ"] if slow else [],
     }

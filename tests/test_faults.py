@@ -23,7 +23,7 @@ from lib.services import EmbeddedServices
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
-PAGES = re.findall(r'st\.Page\(\s*"(pages/[^"]+)"', (ROOT / "app.py").read_text())
+PAGES = re.findall(r'st\.Page\(\s*"(views/[^"]+)"', (ROOT / "app.py").read_text())
 NOTICE = "Unreachable now:"
 # the fault -> what the page must name: the store's label and the part that is down
 FAULTS = {
@@ -97,7 +97,7 @@ def test_every_page_survives_a_store_stopped_mid_session(demo: Any, fault: str) 
             for label, part in FAULTS[fault]:
                 assert label in notices[0] and part in notices[0].lower(), (page, notices[0])
             assert "Traceback" not in notices[0] and "postgresql+psycopg" not in notices[0]
-        stores_page = _render("pages/stores.py", uid)
+        stores_page = _render("views/stores.py", uid)
         down = [str(e.value) for e in stores_page.error if str(e.value).startswith("Down: ")]
         assert len(down) == len(FAULTS[fault]), down
     finally:

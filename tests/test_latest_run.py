@@ -33,7 +33,7 @@ def _run_caption(at: Any) -> str:
 
 def test_clearing_the_caches_starts_no_check_run(demo: Any, stores: Any) -> None:
     demo.ensure()
-    at = apptest_support.app("pages/health.py", timeout=TIMEOUT)
+    at = apptest_support.app("views/health.py", timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     first = _run_caption(at)
     latest.wait_all()
@@ -42,13 +42,13 @@ def test_clearing_the_caches_starts_no_check_run(demo: Any, stores: Any) -> None
         # what Streamlit does for a `clear_cache` message of any browser, signed in or not
         caching.cache_data.clear()
         caching.cache_resource.clear()
-        for page in ("pages/health.py", "pages/duplicates.py", "pages/tokens.py", "pages/constraints.py",
-                     "pages/checks.py"):
+        for page in ("views/health.py", "views/duplicates.py", "views/tokens.py", "views/constraints.py",
+                     "views/checks.py"):
             at = apptest_support.app(page, timeout=TIMEOUT)
             assert not at.exception, (page, [e.value for e in at.exception])
     latest.wait_all()
     assert _saved_web_runs(stores) == runs
-    at = apptest_support.app("pages/health.py", timeout=TIMEOUT)
+    at = apptest_support.app("views/health.py", timeout=TIMEOUT)
     assert _run_caption(at).split(" (")[0] == first.split(" (")[0]  # the same run, shown again
 
 
@@ -87,7 +87,7 @@ def test_support_may_not_run_the_checks_on_request(demo: Any, stores: Any) -> No
     assert svc.runs_started == 0
     at = apptest_support.app(None, timeout=TIMEOUT)
     at.session_state["healbridge.role"] = "support"
-    at.switch_page("pages/checks.py").run(timeout=TIMEOUT)
+    at.switch_page("views/checks.py").run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     button = at.button(key="run_checks")
     assert button.disabled
@@ -119,7 +119,7 @@ def test_every_page_agrees_on_a_store_that_came_back(demo: Any) -> None:
     finally:
         probe.dispose()
     services = EmbeddedServices(demo.settings)
-    pages = {"health": "pages/health.py", "stores": "pages/stores.py", "patient": "pages/patient.py"}
+    pages = {"health": "views/health.py", "stores": "views/stores.py", "patient": "views/patient.py"}
     for page in pages.values():  # the caches are warm with everything up
         at = apptest_support.app(page, query={"q": uid} if page.endswith("patient.py") else None, timeout=TIMEOUT)
         assert not at.exception

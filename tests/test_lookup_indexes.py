@@ -88,7 +88,7 @@ def test_a_database_without_them_is_told_which_it_lacks_and_what_that_costs(bare
 
 def test_the_stores_page_names_a_missing_lookup_index(bare: str, monkeypatch: Any, fresh_caches: None) -> None:
     monkeypatch.setenv("CORE_DATABASE_URL", bare)
-    at = _app("pages/stores.py")
+    at = _app("views/stores.py")
     assert not at.exception, [e.value for e in at.exception]
     warnings = [w.value for w in at.warning if "recommended lookup index" in w.value]
     assert len(warnings) == len([ix for ix in RECOMMENDED if ix.table in BARE_TABLES])

@@ -254,7 +254,7 @@ def _markdown_values(at: Any) -> list[str]:
 def test_patient_page_shows_hostile_store_values_as_text(hostile: dict[str, Any], fresh_caches: None) -> None:
     from lib import web
 
-    at = apptest_support.app("pages/patient.py", query={"q": hostile["uid"]}, timeout=TIMEOUT)
+    at = apptest_support.app("views/patient.py", query={"q": hostile["uid"]}, timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     assert [s.value for s in at.subheader] == [web.plain(VALUES["core_name"])]
     assert any(web.plain(VALUES["job_kind"]) in c.value for c in at.caption)
@@ -325,7 +325,7 @@ def test_demo_signed_urls_leave_lib_without_their_token(stores: Any) -> None:
 def test_patient_url_carries_the_matched_uid_never_the_typed_email(demo: Any, stores: Any, fresh_caches: None) -> None:
     demo.ensure()
     p = _plain_patient(stores)
-    at = apptest_support.app("pages/patient.py", timeout=TIMEOUT)
+    at = apptest_support.app("views/patient.py", timeout=TIMEOUT)
     at.text_input(key="patient_q").input(f" {p['email'].upper()} ").run(timeout=TIMEOUT)
     assert not at.exception
     assert at.query_params["q"] == [p["uid"]] or at.query_params["q"] == p["uid"]
@@ -342,11 +342,11 @@ def test_patient_over_long_input_is_one_clear_sentence(demo: Any, fresh_caches: 
     from lib.patient import MAX_CHARS, TOO_LONG
 
     demo.ensure()
-    at = apptest_support.app("pages/patient.py", query={"q": "x" * 100_000}, timeout=TIMEOUT)
+    at = apptest_support.app("views/patient.py", query={"q": "x" * 100_000}, timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     assert [_unescape(i.value) for i in at.info] == [TOO_LONG[0].upper() + TOO_LONG[1:] + "."]
     assert "q" not in at.query_params
-    at = apptest_support.app("pages/patient.py", timeout=TIMEOUT)
+    at = apptest_support.app("views/patient.py", timeout=TIMEOUT)
     at.text_input(key="patient_q").input("7" * (MAX_CHARS + 1)).run(timeout=TIMEOUT)
     assert not at.exception
     assert [_unescape(i.value) for i in at.info] == [TOO_LONG[0].upper() + TOO_LONG[1:] + "."]
@@ -355,7 +355,7 @@ def test_patient_over_long_input_is_one_clear_sentence(demo: Any, fresh_caches: 
 # ---------------------------------------------------------------------- an unknown fix
 def test_unknown_fix_says_no_such_fix_exists(demo: Any, fresh_caches: None) -> None:
     demo.ensure()
-    at = apptest_support.app("pages/fixes.py", query={"fix": "no_such_fix"}, timeout=TIMEOUT)
+    at = apptest_support.app("views/fixes.py", query={"fix": "no_such_fix"}, timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     assert any("no_such_fix" in plain_text(e) and "no fix" in e.lower() for e in errors), errors

@@ -1,6 +1,7 @@
 """The runbook (docs/checks.md) as {check id: section} (lib.runbook), and each check of the Checks
-page and of the report pages (Health's failing table, Duplicates & orphans, Tokens, Constraints)
-showing its runbook entry in an expander "Runbook: <id>", under Streamlit's AppTest on the real demo."""
+page and of the report pages (Duplicates & orphans, Tokens, Constraints) showing its runbook entry in
+an expander "Runbook: <id>"; Health, which lists every failing check, shows one entry, picked in a
+select box; under Streamlit's AppTest on the real demo."""
 
 from __future__ import annotations
 
@@ -70,10 +71,10 @@ def _assert_shows_the_runbook(at: AppTest, checks: list[str]) -> None:
 @pytest.mark.usefixtures("fresh_caches")
 def test_checks_and_report_pages_show_each_checks_runbook_entry(demo: Any) -> None:
     demo.ensure()
-    at = apptest_support.app("pages/checks.py", timeout=TIMEOUT)
+    at = apptest_support.app("views/checks.py", timeout=TIMEOUT)
     _assert_shows_the_runbook(at, list(CHECK_IDS))
 
-    at = apptest_support.app("pages/duplicates.py", timeout=TIMEOUT)  # in each check's own expander
+    at = apptest_support.app("views/duplicates.py", timeout=TIMEOUT)  # in each check's own expander
     assert not at.exception, [e.value for e in at.exception]
     findings = {e.label.split(" · ")[0]: e for e in at.expander if " · " in e.label}
     assert findings and set(findings) <= set(reports.area_checks("duplicates", "orphans"))
@@ -86,16 +87,29 @@ def test_checks_and_report_pages_show_each_checks_runbook_entry(demo: Any) -> No
             assert entry.text in [m.value for m in expander.markdown]
             assert any(entry.link in c.value for c in expander.caption)
 
-    at = apptest_support.app("pages/tokens.py", timeout=TIMEOUT)
+    at = apptest_support.app("views/tokens.py", timeout=TIMEOUT)
     _assert_shows_the_runbook(at, reports.area_checks("tokens"))
 
-    at = apptest_support.app("pages/constraints.py", timeout=TIMEOUT)
+    at = apptest_support.app("views/constraints.py", timeout=TIMEOUT)
     _assert_shows_the_runbook(at, reports.area_checks("constraints"))
 
-    at = apptest_support.app("pages/health.py", timeout=TIMEOUT)
+    # Health lists every failing check: one runbook entry at a time, picked in a select box (the worst
+    # check first), not an expander each
+    at = apptest_support.app("views/health.py", timeout=TIMEOUT)
     failing = next(df.value for df in at.dataframe if isinstance(df.value, pd.DataFrame) and "report" in df.value)
-    assert not failing.empty  # the demo plants defects
-    _assert_shows_the_runbook(at, list(failing["check"]))
+    assert len(failing) > 10  # the demo plants defects
+    assert not _runbook_expanders(at)
+    picker = at.selectbox(key="health_runbook")
+    assert picker.options == list(failing["check"]) and picker.value == failing["check"].iloc[0]
+    for check in (failing["check"].iloc[0], failing["check"].iloc[-1]):
+        picker.set_value(check).run(timeout=TIMEOUT)
+        assert not at.exception, [e.value for e in at.exception]
+        entry = runbook.entry(check)
+        assert entry is not None and entry.text in [m.value for m in at.markdown]
+        assert f"`{entry.link}`" in [c.value for c in at.caption]
+        others = [runbook.entry(c) for c in failing["check"] if c != check]
+        assert not any(e is not None and e.text in [m.value for m in at.markdown] for e in others)
+        picker = at.selectbox(key="health_runbook")
 
 
 def _stub_page() -> None:

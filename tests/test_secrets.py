@@ -26,7 +26,7 @@ from tests.support import EXIT_CODES, _env, _run_cli
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
-PAGES = re.findall(r'st\.Page\(\s*"(pages/[^"]+)"', (ROOT / "app.py").read_text())
+PAGES = re.findall(r'st\.Page\(\s*"(views/[^"]+)"', (ROOT / "app.py").read_text())
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "client_id": "healbridge-ops",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 ADMIN = "ada@hospital.example"
@@ -129,7 +129,7 @@ def test_errors_about_an_unreachable_store_show_no_secret(secret_config: dict[st
             code, out, err = _run_cli(argv)
             assert code in EXIT_CODES and "Traceback" not in err, (argv, err)
             assert not _leaks(out + err, secrets), argv
-        for page in ("pages/stores.py", "pages/checks.py", "pages/patient.py"):
+        for page in ("views/stores.py", "views/checks.py", "views/patient.py"):
             at = AppTest.from_file(APP, default_timeout=TIMEOUT)
             at.secrets["auth"] = secret_config["auth"]
             at.user = signed_in(ADMIN, email_verified=True, sub="ada-1")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 # part (what a check reads) -> store (what is configured, pinged and filtered with --store)
 STORE_OF_PART: dict[str, str] = {"core": "core", "supabase": "supabase", "firebase_auth": "firebase",
                                  "firestore": "firebase"}
-# area -> the report page (url path stem under pages/) that shows its checks in detail
+# area -> the report page (url path stem under views/) that shows its checks in detail
 AREA_PAGE: dict[str, str] = {"sync": "checks", "duplicates": "duplicates", "orphans": "duplicates",
                              "tokens": "tokens", "constraints": "constraints", "pulse": "checks",
                              "access": "checks"}

@@ -185,7 +185,7 @@ def tile(title: str, status: str, value: int, caption: str | None = None, page: 
         if caption:
             st.caption(caption)
         if page:
-            st.page_link(f"pages/{page}.py", label="Report", icon=":material/arrow_forward:")
+            st.page_link(f"views/{page}.py", label="Report", icon=":material/arrow_forward:")
 
 
 def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str, uid: str | None = None) -> None:
@@ -377,6 +377,22 @@ def runbook_entry(check: str, path: Path | None = None) -> None:
     else:
         st.markdown(entry.text)
         st.caption(f"`{entry.link}`")
+
+
+def runbook_picker(checks: Iterable[str], key: str, path: Path | None = None) -> None:
+    """Under a "Runbook" heading, one check's runbook_entry, the check chosen in a select box of
+    `checks` (the first by default): for a page that lists many checks, where an expander each
+    would be drawn on every rerun."""
+    from lib import runbook
+
+    ids = list(dict.fromkeys(checks))
+    if not ids:
+        return
+    st.subheader("Runbook")
+    check = st.selectbox("Runbook of the check", ids, key=key,
+                         help=f"Each check's entry in `{runbook.where(path or runbook.RUNBOOK)}`: what it counts, "
+                              "how it happens, how to verify it by hand, and the fix that resolves it.")
+    runbook_entry(check or ids[0], path)
 
 
 def runbook_entries(checks: Iterable[str], path: Path | None = None) -> None:

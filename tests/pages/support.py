@@ -22,9 +22,9 @@ TIMEOUT = 180
 DUP_ORPHAN = [c for c in CHECK_IDS if c.startswith(("dup.", "orphan."))]
 CONSTRAINT_IDS = [c for c in CHECK_IDS if c.startswith(("constraint.", "advisor."))]
 STORES = ("core", "supabase", "firebase")
-PAGES = ["pages/health.py", "pages/stores.py", "pages/checks.py", "pages/duplicates.py", "pages/tokens.py",
-         "pages/constraints.py", "pages/patient.py", "pages/fixes.py", "pages/review.py", "pages/alerts.py",
-         "pages/audit.py"]  # the Audit page last: admin's only
+PAGES = ["views/health.py", "views/stores.py", "views/checks.py", "views/duplicates.py", "views/tokens.py",
+         "views/constraints.py", "views/patient.py", "views/fixes.py", "views/review.py", "views/alerts.py",
+         "views/audit.py"]  # the Audit page last: admin's only
 
 
 def _app(page: str | None = None) -> AppTest:
@@ -53,7 +53,8 @@ def _ok(at: AppTest) -> None:
 # st.dataframe without selections carries no key: each table of the pages is recognised by the tab
 # it is in and a column only it has there (or a column value).
 TABLES: dict[str, tuple[str, str | None]] = {
-    "health_failing": ("report", None), "health_errors": ("last_error", None), "dup_summary": ("trend", None),
+    "health_failing": ("report", None), "health_errors": ("last_error", None), "health_failures": ("per_day", None),
+    "dup_summary": ("trend", None),
     "con_summary": ("title", None), "con_findings": ("key", None), "review_table": ("status", None),
 }
 

@@ -30,7 +30,7 @@ from tests.pages.support import TIMEOUT, _app_as, _ok
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 CHECK = "token.expired_active"
-PAGE = "pages/alerts.py"
+PAGE = "views/alerts.py"
 
 
 def _ops(stores: Any, sql: str, params: dict[str, Any] | None = None) -> None:
@@ -134,7 +134,7 @@ def test_support_sees_send_test_disabled_and_cannot_start_or_end_maintenance(cha
 def test_a_maintenance_window_started_on_the_page_shows_on_every_page_until_it_ends(channel: dict[str, Any]) -> None:
     s = channel["stores"]
     reason = "database *upgrade* [v16](http://example.org) #1"
-    stores_page = _app_as("pages/stores.py", role="oncall")
+    stores_page = _app_as("views/stores.py", role="oncall")
     assert not [w for w in stores_page.warning if "Maintenance window" in w.value]
 
     at = _app_as(PAGE, role="oncall")
@@ -147,7 +147,7 @@ def test_a_maintenance_window_started_on_the_page_shows_on_every_page_until_it_e
     active = [w for w in alerts.maintenance_windows(s) if w["state"] == "active"]
     assert len(active) == 1 and active[0]["reason"] == reason and active[0]["created_by"] == "demo reader"
 
-    stores_page = _app_as("pages/stores.py", role="support")
+    stores_page = _app_as("views/stores.py", role="support")
     _ok(stores_page)
     banners = [w.value for w in stores_page.warning if "Maintenance window" in w.value]
     assert len(banners) == 1 and web.plain(reason) in banners[0]  # the reason as plain text, not Markdown
@@ -156,7 +156,7 @@ def test_a_maintenance_window_started_on_the_page_shows_on_every_page_until_it_e
     at.button(key=f"alerts_end_{active[0]['id']}").click().run(timeout=TIMEOUT)
     _ok(at)
     assert not alerts.in_maintenance(s) and _audit_count(s, "maintenance.end") >= 1
-    stores_page = _app_as("pages/stores.py", role="oncall")
+    stores_page = _app_as("views/stores.py", role="oncall")
     assert not [w for w in stores_page.warning if "Maintenance window" in w.value]
 
 
@@ -169,7 +169,7 @@ def _watcher_line(at: AppTest) -> str:
 def test_health_shows_the_watchers_heartbeat(channel: dict[str, Any]) -> None:
     s = channel["stores"]
     _ops(s, "DELETE FROM watch_heartbeat")  # no watcher ever ran
-    at = _app_as("pages/health.py", role="oncall")
+    at = _app_as("views/health.py", role="oncall")
     _ok(at)
     line = _watcher_line(at)
     assert ":red[" in line and "Watcher not running" in line and "python -m lib watch" in line
@@ -177,14 +177,14 @@ def test_health_shows_the_watchers_heartbeat(channel: dict[str, Any]) -> None:
 
     doc, _ = run_once(s, only=[CHECK])
     st.cache_data.clear()  # the heartbeat's cached read expires (its TTL is seconds)
-    at = _app_as("pages/health.py", role="oncall")
+    at = _app_as("views/health.py", role="oncall")
     line = _watcher_line(at)
     assert ":green[" in line and "Watcher running" in line and f"run #{doc['run_id']}" in line, line
     assert "last scheduled run at" in line and "next at" in line and "every 5 min" in line
 
     _ops(s, "UPDATE watch_heartbeat SET last_run_at = now() - 3 * interval_s * interval '1 second'")
     st.cache_data.clear()
-    at = _app_as("pages/health.py", role="oncall")
+    at = _app_as("views/health.py", role="oncall")
     line = _watcher_line(at)
     assert "Watcher not running" in line and "the last scheduled run was at" in line
     assert "more than two intervals of 5 min" in line

@@ -4,6 +4,7 @@ name for support, and "all good" on the clean demo (last: it loads the clean dat
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,8 +35,8 @@ from tests.support import AUTH, ROLES
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
-MONITORING_PAGES = ["pages/health.py", "pages/duplicates.py", "pages/tokens.py", "pages/constraints.py",
-                    "pages/review.py"]
+MONITORING_PAGES = ["views/health.py", "views/duplicates.py", "views/tokens.py", "views/constraints.py",
+                    "views/review.py"]
 
 
 @pytest.mark.parametrize("page", MONITORING_PAGES)
@@ -47,7 +48,7 @@ def test_every_monitoring_page_says_it_is_a_demo(demo: Any, page: str) -> None:
     assert len(banners) == 1 and "generated" in banners[0]
 
 
-@pytest.mark.parametrize("page", ["pages/stores.py", "pages/checks.py"])
+@pytest.mark.parametrize("page", ["views/stores.py", "views/checks.py"])
 def test_every_page_says_it_is_a_demo(demo: Any, page: str) -> None:
     demo.ensure()
     at = _app(page)
@@ -67,7 +68,7 @@ def test_malformed_configuration_is_one_sentence_on_every_monitoring_page(demo: 
     assert not at.dataframe
 
 
-@pytest.mark.parametrize("page", ["pages/stores.py", "pages/checks.py"])
+@pytest.mark.parametrize("page", ["views/stores.py", "views/checks.py"])
 def test_malformed_configuration_is_one_sentence_without_the_secret(demo: Any, monkeypatch: Any, page: str) -> None:
     monkeypatch.setenv("CORE_DATABASE_URL", "not a url :: secretpw")
     at = _app(page)
@@ -89,27 +90,34 @@ def test_no_page_shows_anything_without_sign_in(configured: dict[str, str], stor
                                      "secrets": {"auth": AUTH, "roles": ROLES}},
     }
     for case, kw in cases.items():
-        for page in PAGES:
-            at = _app_as(page, query={"q": values[0]}, **kw)
+        for page in [None, *PAGES]:  # the landing URL, then each page's own
+            at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+            if page is not None:
+                at.switch_page(page)
+            at.user, at.secrets = kw["user"], kw["secrets"]
+            at.query_params["q"] = values[0]
+            at.run(timeout=TIMEOUT)  # through the router: the sign-in prompt, and nothing else
             assert not at.exception, (case, page, [e.value for e in at.exception])
-            # AppTest runs the page file even though the navigation knows only the sign-in page: the
-            # page's own header (lib.web.page_header) stops it with one sentence
-            assert not at.title and not at.dataframe and not at.metric and not at.warning, (case, page)
-            assert [e.value for e in at.error] in ([], ["Sign in to see this page."]), (case, page)
+            assert [t.value for t in at.title] == ["HealBridge Ops"], (case, page, at._tree)
+            assert len(at.info) == 1 and not at.dataframe and not at.metric and not at.error, (case, page)
             assert not _leaks(at, values), (case, page)
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        at.user, at.secrets = kw["user"], kw["secrets"]
-        at.run(timeout=TIMEOUT)  # the landing URL: the sign-in prompt, and nothing else
-        if True:
-            assert not at.exception, (case, [e.value for e in at.exception])
-            assert [t.value for t in at.title] == ["HealBridge Ops"], (case, at._tree)
-            assert len(at.info) == 1 and not at.dataframe and not at.metric and not at.error, case
-            assert not _leaks(at, values), case
-            assert not [w for w in at.warning if "Demo" in w.value]
+            assert not [w for w in at.warning if "Demo" in w.value], (case, page)
             if case == "not signed in":
-                assert [b.label for b in at.button] == ["Sign in"]
+                assert [b.label for b in at.button] == ["Sign in"], (case, page)
             if case == "signed in without a role":
-                assert "has no role" in at.info[0].value and [b.label for b in at.button] == ["Sign out"]
+                assert "has no role" in at.info[0].value and [b.label for b in at.button] == ["Sign out"], (case, page)
+            if page is None:
+                continue
+            # the page's file run on its own, without the router: its own header (lib.web.page_header)
+            # stops it with one sentence
+            alone = AppTest.from_file(str(Path(APP).parent / page), default_timeout=TIMEOUT)
+            alone.user, alone.secrets = kw["user"], kw["secrets"]
+            alone.query_params["q"] = values[0]
+            alone.run(timeout=TIMEOUT)
+            assert not alone.exception, (case, page, [e.value for e in alone.exception])
+            assert not alone.title and not alone.dataframe and not alone.metric and not alone.warning, (case, page)
+            assert [e.value for e in alone.error] in ([], ["Sign in to see this page."]), (case, page)
+            assert not _leaks(alone, values), (case, page)
 
 
 def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores: Any, downloads: dict[str, bytes]) -> None:
@@ -123,7 +131,7 @@ def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores:
         email, uid = conn.execute(text("SELECT u.email, u.firebase_uid FROM users u JOIN patients p ON p.user_id = u.id "
                                        "WHERE u.email IS NOT NULL ORDER BY u.firebase_uid LIMIT 1")).one()
     for page in PAGES[:-1]:
-        at = _app_as(page, role="support", query={"q": uid} if page == "pages/patient.py" else None)
+        at = _app_as(page, role="support", query={"q": uid} if page == "views/patient.py" else None)
         assert not at.exception, (page, [e.value for e in at.exception])
         for key in ("run_checks", "health_run"):  # pages that run the checks on a click: support may not
             if any(b.key == key for b in at.button):
@@ -137,13 +145,13 @@ def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores:
     # the drift keys are in the Checks page's samples, masked but with the uid kept; oncall sees them whole
     first = manifest["planted"]["sync.field_drift"]["keys"][0]
     for role, want, not_want in (("support", phi.mask_key(first), first), ("oncall", first, phi.mask_key(first))):
-        at = _app_as("pages/checks.py", role=role)  # the server's latest run, no click needed
+        at = _app_as("views/checks.py", role=role)  # the server's latest run, no click needed
         sample = at.dataframe[0].value.set_index("check").loc["sync.field_drift", "sample"]
         assert sample.startswith(want) and not_want not in sample, (role, sample)
     # the patient page for support: masked, the lookup audited with the kind of identifier and the uid
     admin = Actor("ada", "admin")
     n_lookups = len(audit.log(stores, admin, action="lookup", limit=10_000))
-    at = _app_as("pages/patient.py", role="support", query={"q": uid})
+    at = _app_as("views/patient.py", role="support", query={"q": uid})
     assert email not in rendered(at, frames=True) and phi.mask_email(email) in rendered(at, frames=True)
     lookups = audit.log(stores, admin, action="lookup", limit=10_000)
     assert len(lookups) == n_lookups + 1
@@ -164,10 +172,10 @@ def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores:
         uid, "ticket HB-1234: the patient called", "support")
     # the Audit page is admin's: support and oncall get the one sentence, admin the log
     for role in ("support", "oncall"):
-        at = _app_as("pages/audit.py", role=role)
+        at = _app_as("views/audit.py", role=role)
         assert [e.value for e in at.error] == [f"The role {role} may not read the audit log: it needs admin."]
         assert not at.dataframe
-    at = _app_as("pages/audit.py", role="admin")
+    at = _app_as("views/audit.py", role="admin")
     assert not at.exception and at.dataframe
     assert {"lookup", "unmask"} <= set(at.dataframe[0].value["action"])
 
@@ -175,17 +183,17 @@ def test_support_sees_no_full_email_phone_or_name_on_any_page(demo: Any, stores:
 @pytest.mark.parametrize(
     ("page", "text"),
     [
-        ("pages/health.py", f"All good: none of the {len(CHECK_IDS)} checks has a finding."),
-        ("pages/duplicates.py", f"All good: none of these {sum(AREA_PAGE[c.area] == 'duplicates' for c in CHECKS)} checks "
+        ("views/health.py", f"All good: none of the {len(CHECK_IDS)} checks has a finding."),
+        ("views/duplicates.py", f"All good: none of these {sum(AREA_PAGE[c.area] == 'duplicates' for c in CHECKS)} checks "
                                  "finds a duplicate or an orphan."),
-        ("pages/tokens.py", "All good: no expired token is still active, none expires soon, none expired unused."),
-        ("pages/constraints.py", "All good: every expected constraint is there and valid"),
-        ("pages/review.py", "All good: no check has a finding in run #"),
+        ("views/tokens.py", "All good: no expired token is still active, none expires soon, none expired unused."),
+        ("views/constraints.py", "All good: every expected constraint is there and valid"),
+        ("views/review.py", "All good: no check has a finding in run #"),
     ],
 )
 def test_clean_demo_says_all_good(demo: Any, page: str, text: str) -> None:
     demo.ensure(clean=True)
-    if page == "pages/review.py":
+    if page == "views/review.py":
         stores = demo.stores()
         try:
             history.save_run(stores, run_checks(stores))
@@ -195,12 +203,12 @@ def test_clean_demo_says_all_good(demo: Any, page: str, text: str) -> None:
     _ok(at)
     assert not at.error, [e.value for e in at.error]
     assert [s.value for s in at.success if s.value.startswith(text)], [s.value for s in at.success]
-    if page == "pages/health.py":
+    if page == "views/health.py":
         assert not _tables(at, "health_failing")
         badges = [m.value for m in at.markdown if "badge[" in m.value]
         assert len(badges) == 3 + len(reports.AREAS) and all(b.startswith(":green-badge[") for b in badges)
         assert _metric(at, "Findings") == ["0"] * len(reports.AREAS)  # the Access tile among them
-    if page == "pages/duplicates.py":
+    if page == "views/duplicates.py":
         assert _counts(_frame(at, "dup_summary")) == dict.fromkeys(DUP_ORPHAN, 0)
-    if page == "pages/review.py":
+    if page == "views/review.py":
         assert set(_frame(at, "review_table")["after"]) == {0}

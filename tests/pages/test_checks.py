@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 def test_checks_page_shows_what_run_checks_finds(demo: Any, stores: Any) -> None:
     manifest = demo.ensure()
-    at = _app("pages/checks.py")
+    at = _app("views/checks.py")
     assert not at.exception
     assert at.title[0].value == "Checks"
     first = at.dataframe[0].value  # the latest run of the server, before any click

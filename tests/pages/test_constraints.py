@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 def test_constraints_page_shows_live_constraints_with_drift_and_fixes(demo: Any) -> None:
     manifest = demo.ensure()
-    at = _app("pages/constraints.py")
+    at = _app("views/constraints.py")
     _ok(at)
     assert at.title[0].value == "Constraints"
     assert _counts(_frame(at, "con_summary")) == _planted(manifest, CONSTRAINT_IDS)
@@ -69,7 +69,7 @@ def test_constraints_page_shows_live_constraints_with_drift_and_fixes(demo: Any)
 def test_constraints_page_says_which_store_is_not_configured(demo: Any, monkeypatch: Any) -> None:
     demo.ensure()
     monkeypatch.setenv("CORE_DATABASE_URL", _uris(demo)["core"])
-    at = _app("pages/constraints.py")
+    at = _app("views/constraints.py")
     _ok(at)
     infos = [i.value for i in at.info]
     assert "Supabase is not configured." in infos
@@ -93,14 +93,14 @@ def test_supabase_through_its_http_api_says_what_needs_sql(demo: Any, stores: An
         monkeypatch.setenv("CORE_DATABASE_URL", _uris(demo)["core"])
         monkeypatch.setenv("SUPABASE_URL", fake.url)
         monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", key)
-        at = _app("pages/constraints.py")
+        at = _app("views/constraints.py")
         _ok(at)
         assert [i.value for i in at.info if "HTTP API" in i.value] == [
             "Supabase is reached through its HTTP API, which offers no catalog: set SUPABASE_DB_URL to see its "
             "constraints and indexes."]
         assert not _frame(at, "con_constraints_core").empty
         assert key not in rendered(at)
-        at = _app("pages/tokens.py")
+        at = _app("views/tokens.py")
         _ok(at)
         assert [e.value for e in at.error] == ["supabase: this needs SQL; set SUPABASE_DB_URL (the HTTP API has no "
                                                "SQL or catalog)"]

@@ -25,7 +25,7 @@ def test_one_run_seen_by_oncall_support_and_oncall_again_keeps_each_view(demo: A
     assert values, "the demo plants no field drift"
     views = []
     for role in ("oncall", "support", "oncall"):
-        at = _app_as("pages/checks.py", role=role)
+        at = _app_as("views/checks.py", role=role)
         _ok(at)
         text = rendered(at, frames=True)
         views.append((_run_caption(at), {v for v in values if v in text}))
@@ -36,7 +36,7 @@ def test_one_run_seen_by_oncall_support_and_oncall_again_keeps_each_view(demo: A
 
 def test_csv_downloads_are_built_on_click_not_on_every_rerun(demo: Any) -> None:
     demo.ensure()
-    at = _app_as("pages/duplicates.py", role="oncall")
+    at = _app_as("views/duplicates.py", role="oncall")
     _ok(at)
     buttons = [b.proto for b in at.get("download_button")]
     assert buttons, "the page offers no download"

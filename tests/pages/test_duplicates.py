@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 def test_duplicates_page_shows_every_dup_and_orphan_check_with_its_keys(demo: Any, downloads: dict[str, bytes]) -> None:
     manifest = demo.ensure()
-    at = _app("pages/duplicates.py")
+    at = _app("views/duplicates.py")
     _ok(at)
     assert at.title[0].value == "Duplicates & orphans"
     summary = _frame(at, "dup_summary")

@@ -25,7 +25,7 @@ def clean_caches() -> Iterator[None]:
 
 def _page(fix_id: str, role: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("pages/fixes.py")
+    at.switch_page("views/fixes.py")
     at.query_params["fix"] = fix_id
     if role:
         at.session_state["healbridge.role"] = role

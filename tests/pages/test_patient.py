@@ -17,7 +17,7 @@ from tests.support import _down_env, _rows, _uid_of_key
 
 
 def _page(q: str | None = None) -> AppTest:
-    return apptest_support.app("pages/patient.py", query=None if q is None else {"q": q}, timeout=TIMEOUT)
+    return apptest_support.app("views/patient.py", query=None if q is None else {"q": q}, timeout=TIMEOUT)
 
 
 def test_page_search_box_finds_the_patient(demo: Any, normal: dict[str, Any], fresh_caches: None) -> None:

@@ -24,7 +24,7 @@ def test_weekly_review_compares_with_the_generated_week_and_acknowledges(demo: A
     manifest = demo.ensure()
     run = run_checks(stores)  # the latest run of the history
     run.run_id = history.save_run(stores, run)
-    at = _app("pages/review.py")
+    at = _app("views/review.py")
     _ok(at)
     assert at.title[0].value == "Weekly review"
     caption = next(c.value for c in at.caption if c.value.startswith("Comparing"))

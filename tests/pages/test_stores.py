@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def test_stores_page_shows_three_reachable_stores_with_their_row_counts(demo: Any, stores: Any) -> None:
-    at = _app("pages/stores.py")
+    at = _app("views/stores.py")
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Stores"
@@ -45,7 +45,7 @@ def test_store_down_and_not_configured_while_others_show(demo: Any, stores: Any,
     monkeypatch.setenv("FIREBASE_PROJECT_ID", "healbridge-down")
     monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
-    at = _app("pages/stores.py")
+    at = _app("views/stores.py")
     assert not at.exception, [e.value for e in at.exception]
     assert not [w for w in at.warning if "Demo" in w.value]
     assert [s.value for s in at.success] == ["Reachable"]  # core

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("fresh_caches")
 def test_tokens_page_shows_the_token_states_from_the_checks_and_never_a_token(demo: Any, stores: Any,
                                                                                downloads: dict[str, bytes]) -> None:
     manifest = demo.ensure()
-    at = _app("pages/tokens.py")
+    at = _app("views/tokens.py")
     _ok(at)
     assert at.title[0].value == "Tokens"
     planted = manifest["planted"]
