@@ -109,7 +109,7 @@ _NAVIGATE_JS = """([title, link, timeoutMs]) => new Promise((resolve, reject) =>
   const t0 = performance.now();
   if (link) {
     const a = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')]
-      .find(e => e.textContent.trim().toLowerCase() === title.toLowerCase());
+      .find(e => e.textContent.trim().toLowerCase().endsWith(title.toLowerCase()));  // after its icon's name
     if (!a) { reject(new Error(`no sidebar link to ${title}`)); return; }
     a.click();
   }
@@ -215,6 +215,7 @@ class _WsClient:
         self.base = url
         self.ws: Any = None
         self.pages: dict[str, str] = {}  # url_pathname -> page_script_hash (`new_session`, `navigation`)
+        self.default = ""  # the default page's page_script_hash, as the navigation lists it
         # the frontend's ForwardMsgCache: hash -> (message, the run count when last used)
         self.cache: dict[str, tuple[Any, int]] = {}
         self.run_count = 0
@@ -338,12 +339,15 @@ class _WsClient:
                     return deltas, refs
 
     def _page(self, pg: Any) -> None:
+        if pg.page_script_hash and pg.is_default:  # through the router the default page is listed at "" and
+            self.default = pg.page_script_hash     # again at its url_path under a hash of its own: the sidebar sends this one
         if pg.page_script_hash and pg.url_pathname:
             self.pages[pg.url_pathname] = pg.page_script_hash
 
-    def hash_of(self, url_path: str) -> str:
-        """The page_script_hash of the page at /url_path, as the sidebar's link sends it."""
-        h = self.pages.get(url_path)
+    def hash_of(self, url_path: str, default: bool = False) -> str:
+        """The page_script_hash of the page at /url_path (of the default page, with `default`), as the
+        sidebar's link sends it."""
+        h = self.default if default and self.default else self.pages.get(url_path)
         if h is None:
             raise ProtocolError(f"no page {url_path!r} in the navigation ({sorted(self.pages)})")
         return h
@@ -381,7 +385,7 @@ async def _ws_session(url: str, until: float | asyncio.Future[float], times: lis
         pause = _pauser(rng or random.Random(0), think)
 
         async def health() -> None:
-            n = await client.navigate(120, "Health", client.hash_of("health"), must_have=HEALTH_MUST_HAVE)
+            n = await client.navigate(120, "Health", client.hash_of("health", default=True), must_have=HEALTH_MUST_HAVE)
             if deltas is not None:
                 deltas.append(n)
 
