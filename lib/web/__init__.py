@@ -30,7 +30,6 @@ from lib.web.actions import (
 from lib.web.cache import PING_TTL_S, REFRESH_SECONDS, Read, cached, clear, derived
 from lib.web.frame import (
     STORE_LABELS,
-    chart_text,
     get_settings,
     get_stores,
     navigate,
@@ -101,7 +100,7 @@ __all__ = [
     "maintenance_now", "maintenance_windows", "open_checks", "send_test_alert", "start_maintenance",
     "watch_heartbeat", "watcher_status",
     "CATEGORY_COLORS", "CHART_COLORS", "PING_TTL_S", "REFRESH_SECONDS", "STATUS_COLORS", "STATUS_ICONS",
-    "STATUS_WORDS", "STORE_LABELS", "Read", "actor", "apply_dialog", "audit_log", "cached", "chart_text",
+    "STATUS_WORDS", "STORE_LABELS", "Read", "actor", "apply_dialog", "audit_log", "cached",
     "check_count", "check_results_frame", "check_run", "checked_caption", "clear", "csv_download", "derived", "down_notice",
     "fix_audit", "fix_card", "fix_plan", "fix_status", "fixes_frame", "gate", "get_settings", "get_stores",
     "hidden_if_empty", "highlight_rows", "latest_run", "link_column", "lookup_indexes", "masked", "masks_phi", "may_apply", "navigate",

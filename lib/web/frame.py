@@ -40,8 +40,6 @@ def plain(value: Any) -> str:
     return _plain.markdown(value)
 
 
-chart_text = _plain.chart
-
 
 # ---------------------------------------------------------------------- errors
 def known_secrets(settings: Settings | None = None) -> list[str]:

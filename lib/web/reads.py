@@ -110,15 +110,15 @@ def _sync_jobs(key: str, days: int, _stores: Stores) -> dict[str, Any]:
 
     if _stores.core is None:
         raise OpsError("Core PostgreSQL is not configured.")
-    failures = syncjobs.failures_by_day(_stores.core, days)
-    out = {"failures": failures, "by_kind": syncjobs.by_kind(failures, days), "errors": syncjobs.top_errors(_stores.core)}
+    out = {"by_kind": syncjobs.by_kind(syncjobs.failures_by_day(_stores.core, days), days),
+           "errors": syncjobs.top_errors(_stores.core)}
     out["errors"]["last_error"] = [redact(e, _stores.settings) for e in out["errors"]["last_error"]]
     return out
 
 
 def sync_jobs(stores: Stores, days: int = 14) -> Read[dict[str, pd.DataFrame]]:
-    """{failures: DataFrame(day, kind, failed), by_kind: DataFrame(kind, failed, per_day, last_day),
-    errors: DataFrame(last_error, jobs, kinds, last_seen)}; cached like the check run."""
+    """{by_kind: DataFrame(kind, failed, per_day, last_day), errors: DataFrame(last_error, jobs, kinds,
+    last_seen)}; cached like the check run."""
     return _sync_jobs(stores_key(stores), days, stores).map(lambda out: {k: masked(v) for k, v in out.items()})
 
 

@@ -379,32 +379,32 @@ def runbook_entry(check: str, path: Path | None = None) -> None:
         st.caption(f"`{entry.link}`")
 
 
+def _runbook_about(path: Path | None) -> str:
+    from lib import runbook
+
+    return (f"Each check's entry in `{runbook.where(path or runbook.RUNBOOK)}`: what it counts, how it happens, "
+            "how to verify it by hand, and the fix that resolves it.")
+
+
 def runbook_picker(checks: Iterable[str], key: str, path: Path | None = None) -> None:
     """Under a "Runbook" heading, one check's runbook_entry, the check chosen in a select box of
     `checks` (the first by default): for a page that lists many checks, where an expander each
     would be drawn on every rerun."""
-    from lib import runbook
-
     ids = list(dict.fromkeys(checks))
     if not ids:
         return
     st.subheader("Runbook")
-    check = st.selectbox("Runbook of the check", ids, key=key,
-                         help=f"Each check's entry in `{runbook.where(path or runbook.RUNBOOK)}`: what it counts, "
-                              "how it happens, how to verify it by hand, and the fix that resolves it.")
+    check = st.selectbox("Runbook of the check", ids, key=key, help=_runbook_about(path))
     runbook_entry(check or ids[0], path)
 
 
 def runbook_entries(checks: Iterable[str], path: Path | None = None) -> None:
     """Under a "Runbook" heading, an expander "Runbook: <id>" per check with its runbook_entry."""
-    from lib import runbook
-
     ids = list(dict.fromkeys(checks))
     if not ids:
         return
     st.subheader("Runbook")
-    st.caption(f"Each check's entry in `{runbook.where(path or runbook.RUNBOOK)}`: what it counts, how it happens, "
-               "how to verify it by hand, and the fix that resolves it.")
+    st.caption(_runbook_about(path))
     for check in ids:
         with st.expander(f"Runbook: {check}", icon=":material/menu_book:"):
             runbook_entry(check, path)
