@@ -8,6 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import pytest
+
 from lib.checks.engine import Engine, spill_root
 from lib.checks.registry import REGISTRY
 from lib.checks.runner import run_checks
@@ -115,3 +118,45 @@ def test_the_drift_built_in_several_passes_gives_the_planted_drift(demo: Any, tm
     assert passes >= 5
     planted = manifest["planted"]["sync.field_drift"]
     assert (got.count, got.keys) == (planted["count"], planted["keys"])
+
+
+def test_a_small_engine_comes_back_from_the_pool_empty(demo: Any) -> None:
+    """The patient view's small engines are reused, not reopened: after a lookup the pool holds
+    them with none of its tables (parts or the drift's helper tables), and the next lookup, on
+    those same engines, finds the same drift and findings."""
+    from lib.checks import engine as eng
+    from lib.patient import load
+
+    manifest = demo.ensure()
+    uids = sorted({k.split("|")[0] for k in manifest["planted"]["sync.field_drift"]["keys"]})[:20]
+    stores = demo.stores()
+    try:
+        first = load(stores, uids)
+        pooled = list(eng._small_pool)
+        assert pooled and all(e.pooled for e in pooled)
+        for e in pooled:
+            assert e.con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,) and e.rows == {}
+        second = load(stores, uids)
+        assert set(map(id, eng._small_pool)) <= set(map(id, pooled))  # the same engines, none opened
+    finally:
+        stores.dispose()
+    assert any(v.drift for v in first)
+    assert [(v.drift, v.finding_ids) for v in second] == [(v.drift, v.finding_ids) for v in first]
+
+
+def test_the_pool_keeps_a_few_small_engines_and_closes_the_rest() -> None:
+    from lib.checks import engine as eng
+
+    taken = [eng.small_engine(16) for _ in range(eng.SMALL_POOL_MAX + 2)]
+    for e in taken:
+        eng.release(e)
+    kept = [e for e in taken if e in eng._small_pool]
+    assert len(kept) <= eng.SMALL_POOL_MAX and len(eng._small_pool) <= eng.SMALL_POOL_MAX
+    closed = [e for e in taken if e not in eng._small_pool]
+    assert len(closed) >= 2
+    for e in closed:
+        with pytest.raises(duckdb.Error):
+            e.con.execute("SELECT 1")
+    run = Engine(16, None, threads=1)  # a run's engine is never pooled
+    eng.release(run)
+    assert run not in eng._small_pool

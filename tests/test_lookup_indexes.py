@@ -113,12 +113,14 @@ REFS = ["6f9619ff-8b86-d011-b42d-00cf4fc964ff"]
 LOOKUP_SQL["core"] |= {"core/patient_documents": {"refs": REFS, "ids": REFS}, "core/patient_medications": {"refs": REFS},
                        "core/patient_appointments": {"refs": REFS}, "core/patient_session_notes": {"refs": REFS},
                        "core/patient_sync_jobs": {"uids": ["x" * 28], "limit": 10},
-                       "checks/pulse_sync_lag": {"minutes": 10}}
+                       "checks/pulse_sync_lag": {"minutes": 10, "only_keys": ["1"]},
+                       "checks/sync_jobs_failed": {"only_keys": ["1"]},
+                       "checks/sync_jobs_stuck": {"minutes": 15, "only_keys": ["1"]}}
 LOOKUP_SQL["supabase"] |= {"supabase/patient_documents": {"uids": ["x" * 28], "ids": REFS},
                            "supabase/patient_connections": {"uids": ["x" * 28], "hours": 72},
                            "supabase/patient_orphan_chunks": {"uids": ["x" * 28]},
                            "supabase/patient_orphan_files": {"uids": ["x" * 28]},
-                           "checks/pulse_documents_unprocessed": {"minutes": 30}}
+                           "checks/pulse_documents_unprocessed": {"minutes": 30, "only_keys": REFS}}
 
 
 @pytest.mark.parametrize(("store", "name"), [(s, n) for s, names in LOOKUP_SQL.items() for n in names])

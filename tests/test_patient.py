@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from lib import normalize
 from lib.checks.ids import BY_ID, CHECK_IDS
+from lib.checks.registry import REGISTRY
 from lib.config import load_settings
 from lib.patient import (
     MAX_MATCHES,
@@ -34,6 +35,7 @@ from lib.patient import (
     lookup,
     search,
 )
+from lib.patient.findings import DOCUMENT_CHECKS, JOB_CHECKS, sql_check_keys
 from lib.stores import open_stores
 from tests.strategies import SUPPRESS, _query
 from tests.support import _down_env, _rows, _uid_of_key
@@ -459,3 +461,32 @@ def test_firestore_profiles_are_read_by_document_id_not_by_field(stores: Any, no
     finally:
         ref.set(before)
         stray.delete()
+
+
+KEYED_CHECKS = sorted(cid for cid, c in REGISTRY.items() if c.keyed)
+
+
+def test_the_keyed_sql_checks_are_the_ones_the_patient_view_filters() -> None:
+    """Each SQL check the patient view filters by a patient's keys reads only those rows itself
+    (`:only_keys`, by its table's key), so a lookup never evaluates the check over the whole table."""
+    assert set(KEYED_CHECKS) == set(JOB_CHECKS) | set(DOCUMENT_CHECKS)
+
+
+@pytest.mark.parametrize("check_id", KEYED_CHECKS)
+def test_a_keyed_check_asked_for_some_keys_reports_exactly_those_the_full_check_reports(
+        demo: Any, stores: Any, check_id: str) -> None:
+    """The file with :only_keys NULL (every run) gives the planted keys; asked for half of them and
+    for rows it does not report, it gives exactly that half."""
+    planted = demo.ensure()["planted"][check_id]["keys"]
+    check = REGISTRY[check_id]
+    store = stores.get(check.store)
+    assert check.params is not None
+    full = store.keys(check.sql, check.params(stores.settings))
+    assert full == sorted(planted)
+    table = "sync_jobs" if check_id in JOB_CHECKS else "public.documents"
+    with store.read() as conn:
+        others = [str(r[0]) for r in conn.execute(text(f"SELECT id FROM {table} ORDER BY id LIMIT 20"))]
+        wanted = full[: max(1, len(full) // 2)]
+        asked = wanted + [k for k in others if k not in full][:10]
+        assert sql_check_keys(conn, stores.settings, check_id, asked) == set(wanted)
+        assert sql_check_keys(conn, stores.settings, check_id, []) == set()

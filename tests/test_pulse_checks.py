@@ -28,8 +28,8 @@ def test_the_pulse_entries_their_area_and_their_settings() -> None:
     assert [REGISTRY[c].kind for c in PULSE] == ["sql", "sql", "history"]
     assert REGISTRY["pulse.count_anomaly"].judge is pulse.count_anomaly
     assert REGISTRY["pulse.sync_lag"].params is not None and REGISTRY["pulse.documents_unprocessed"].params is not None
-    assert REGISTRY["pulse.sync_lag"].params(DEFAULTS) == {"minutes": 10}
-    assert REGISTRY["pulse.documents_unprocessed"].params(DEFAULTS) == {"minutes": 30}
+    assert REGISTRY["pulse.sync_lag"].params(DEFAULTS) == {"minutes": 10, "only_keys": None}  # every row
+    assert REGISTRY["pulse.documents_unprocessed"].params(DEFAULTS) == {"minutes": 30, "only_keys": None}
 
 
 # ---------------------------------------------------------------------- the rule's arithmetic

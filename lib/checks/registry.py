@@ -2,7 +2,9 @@
 defined): for every id, how it runs.
 
 - `sql`: a single-store check, one file in sql/checks/ whose first column is the key, run on the
-  store of the check's only part with its binds taken from the Settings;
+  store of the check's only part with its binds taken from the Settings. A file that takes
+  `:only_keys` (`keyed`) can be asked for some keys only, through its table's own key index (the
+  patient page asks for a patient's jobs and documents); every run passes NULL: every row;
 - `snapshot`: a cross-store check computed from the run's Snapshot (lib.checks.sync);
 - `constraints`: the catalog checks, read from each PostgreSQL store once per run
   (lib.checks.constraints) against the expected-constraints data file;
@@ -21,6 +23,7 @@ from lib.checks.ids import CHECKS, STORE_OF_PART, CheckInfo, History, Snapshot, 
 from lib.checks.pulse import HistoryFn
 from lib.checks.sync import SnapshotFn
 from lib.config import Settings
+from lib.sqlfiles import load as load_sql
 
 
 @dataclass(frozen=True)
@@ -33,19 +36,24 @@ class Check:
     parts: tuple[str, ...] = ()  # snapshot: the parts it reads
     fn: SnapshotFn | None = None
     judge: HistoryFn | None = None  # history: lib.checks.pulse's function
+    keyed: bool = False  # sql: the file takes :only_keys (text[]; NULL = every row)
 
     @property
     def id(self) -> str:
         return self.info.id
 
 
-def _params(binds: tuple[tuple[str, str], ...]) -> Callable[[Settings], dict[str, Any]] | None:
-    if not binds:
+ONLY_KEYS = "only_keys"  # the parameter of a keyed check's file
+
+
+def _params(binds: tuple[tuple[str, str], ...], keyed: bool) -> Callable[[Settings], dict[str, Any]] | None:
+    if not binds and not keyed:
         return None
     unknown = [field for _, field in binds if field not in Settings.model_fields]
     if unknown:
         raise RuntimeError(f"a check binds the unknown setting {unknown[0]!r}")
-    return lambda s: {name: getattr(s, field) for name, field in binds}
+    every: dict[str, Any] = {ONLY_KEYS: None} if keyed else {}
+    return lambda s: every | {name: getattr(s, field) for name, field in binds}
 
 
 def _check(info: CheckInfo) -> Check:
@@ -53,7 +61,9 @@ def _check(info: CheckInfo) -> Check:
     if isinstance(runs, Sql):
         if len(info.stores) != 1:
             raise RuntimeError(f"check {info.id} runs one SQL file but reads {len(info.stores)} parts")
-        return Check(info, "sql", store=STORE_OF_PART[info.stores[0]], sql=runs.file, params=_params(runs.binds))
+        keyed = f":{ONLY_KEYS}" in load_sql(runs.file).text
+        return Check(info, "sql", store=STORE_OF_PART[info.stores[0]], sql=runs.file,
+                     params=_params(runs.binds, keyed), keyed=keyed)
     if isinstance(runs, Snapshot):
         fn = getattr(sync, runs.fn, None)
         unknown = [p for p in runs.parts if p not in sync.PARTS]

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib import normalize
-from lib.checks.engine import Engine, Source, spill_root
+from lib.checks.engine import Engine, Source, release, small_engine, spill_root
 from lib.errors import StoreUnavailable, safe_message
 from lib.stores import Stores, columnar
 
@@ -421,7 +421,7 @@ def close_engine(f: dict[str, Any]) -> None:
     """Close the engine `f` holds (the run's, or the one _engine_of made for its frames), if any."""
     eng = f.pop("_engine", None)
     if isinstance(eng, Engine):
-        eng.close()
+        release(eng)  # a small engine goes back to the pool; the run's is closed
 
 
 def _engine_of(f: dict[str, Any], region: str) -> Engine:
@@ -430,7 +430,7 @@ def _engine_of(f: dict[str, Any], region: str) -> Engine:
     engine = f.get("_engine")
     if isinstance(engine, Engine):
         return engine
-    engine = Engine(SMALL_ENGINE_MB, None, threads=1)
+    engine = small_engine(SMALL_ENGINE_MB)
     for part, cols in IDENTITY_COLUMNS.items():
         if part in f:
             engine.load(part, _table(f[part], cols), partial(identity_batch, region))

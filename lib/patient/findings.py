@@ -40,7 +40,7 @@ from sqlalchemy import Connection, text
 from lib import normalize
 from lib.checks import sync
 from lib.checks.ids import BY_ID, SEVERITY_RANK
-from lib.checks.registry import REGISTRY
+from lib.checks.registry import ONLY_KEYS, REGISTRY
 from lib.config import Settings
 from lib.patient.query import PARTS
 from lib.patient.view import Finding, PatientView
@@ -75,6 +75,8 @@ def sql_check_keys(conn: Connection, settings: Settings, check_id: str, keys: It
         raise ValueError(f"{check_id} is not a SQL check")
     stmt = _FILTERED.format(check=load_sql(check.sql).text.strip().rstrip(";"))
     params = (check.params(settings) if check.params else {}) | {"patient_keys": keys}
+    if check.keyed:  # the file itself reads only these rows, by its table's key
+        params[ONLY_KEYS] = keys
     return {str(r[0]) for r in conn.execute(text(stmt), params)}
 
 

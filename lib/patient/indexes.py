@@ -60,7 +60,7 @@ RECOMMENDED: tuple[LookupIndex, ...] = (
                 "the patient view's orphan files"),
     LookupIndex("supabase", "public.rag_chunks", "btree (patient_id)", "the patient view's orphan chunks"),
     LookupIndex("supabase", "public.documents", "btree (status, created_at)",
-                "the patient view's pulse.documents_unprocessed"),
+                "pulse.documents_unprocessed (the check run; the patient view reads its documents by id)"),
     # an object under the patient's folder that none of their documents names: does any document name it
     LookupIndex("supabase", "public.documents",
                 "btree (((regexp_match(file_url, '/storage/v1/object/(public/)?documents/([^?#]+)'::text))[2]))",
