@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeAlias
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -83,7 +84,7 @@ def identity_batch(region: str, batch: pa.RecordBatch, before: int) -> pa.Record
     for fld in ("email", "phone"):
         if fld not in cols:
             cols[fld] = pa.nulls(n, pa.string())
-    cols["rn"] = pa.array(range(before, before + n), pa.int64())
+    cols["rn"] = pa.array(np.arange(before, before + n, dtype=np.int64))
     cols["email_n"] = norm_email(cols["email"])
     cols["phone_n"] = norm_phone(cols["phone"], region)
     return pa.RecordBatch.from_pydict(cols)
@@ -91,7 +92,8 @@ def identity_batch(region: str, batch: pa.RecordBatch, before: int) -> pa.Record
 
 def ordered_batch(batch: pa.RecordBatch, before: int) -> pa.RecordBatch:
     """A batch with `rn`, its rows' place in the part's order."""
-    return batch.append_column("rn", pa.array(range(before, before + batch.num_rows), pa.int64()))
+    # from numpy, not a Python range: 1M row numbers in ~10 ms instead of ~170 ms, holding the GIL
+    return batch.append_column("rn", pa.array(np.arange(before, before + batch.num_rows, dtype=np.int64)))
 
 
 # ---------------------------------------------------------------------- the parts
