@@ -84,16 +84,21 @@ def identity_batch(region: str, batch: pa.RecordBatch, before: int) -> pa.Record
     for fld in ("email", "phone"):
         if fld not in cols:
             cols[fld] = pa.nulls(n, pa.string())
-    cols["rn"] = pa.array(np.arange(before, before + n, dtype=np.int64))
+    cols["rn"] = row_numbers(before, n)
     cols["email_n"] = norm_email(cols["email"])
     cols["phone_n"] = norm_phone(cols["phone"], region)
     return pa.RecordBatch.from_pydict(cols)
 
 
+def row_numbers(before: int, n: int) -> pa.Array:
+    """`rn` of a batch of n rows after `before` rows: from numpy, not a Python range (1M row numbers
+    in ~10 ms instead of ~170 ms, holding the GIL against the CSV reader)."""
+    return pa.array(np.arange(before, before + n, dtype=np.int64))
+
+
 def ordered_batch(batch: pa.RecordBatch, before: int) -> pa.RecordBatch:
     """A batch with `rn`, its rows' place in the part's order."""
-    # from numpy, not a Python range: 1M row numbers in ~10 ms instead of ~170 ms, holding the GIL
-    return batch.append_column("rn", pa.array(np.arange(before, before + batch.num_rows, dtype=np.int64)))
+    return batch.append_column("rn", row_numbers(before, batch.num_rows))
 
 
 # ---------------------------------------------------------------------- the parts
