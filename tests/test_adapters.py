@@ -30,6 +30,34 @@ def test_postgres_ping_and_row_counts(stores: Any, demo: Any) -> None:
     assert all(isinstance(v, int) and v > 0 for v in sb.values())
 
 
+def test_big_tables_take_the_planners_estimate_and_say_so(stores: Any) -> None:
+    """With estimate_above, a table the planner puts at that many rows or more gets its estimate and
+    is named in `estimated`; the others are counted exactly, as without it."""
+    exact = stores.core.row_counts()
+    planned = {r["t"]: int(r["n"]) for r in stores.core.rows(adhoc(
+        "SELECT c.relname AS t, c.reltuples::bigint AS n FROM pg_class c "
+        "JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r'"))}
+    cut = sorted(exact.values())[len(exact) // 2]  # about half the tables above it
+    got = stores.core.row_counts(cut)
+    big = {t for t in exact if planned.get(t, -1) >= cut}
+    assert got.estimated == big and big and big != set(exact)
+    assert {t: got[t] for t in big} == {t: planned[t] for t in big}
+    assert {t: got[t] for t in exact if t not in big} == {t: exact[t] for t in exact if t not in big}
+    assert stores.core.row_counts().estimated == set()
+
+
+def test_a_check_run_holds_the_size_of_its_firebase_listings(stores: Any) -> None:
+    """The run's `listed` (what the Stores page shows instead of listing Auth again) is the size of
+    each Firebase part; FirebaseStore.row_counts takes it as given and counts the rest."""
+    from lib.checks.runner import run_checks
+
+    run = run_checks(stores)
+    users, profiles = stores.firebase.count_users(), stores.firebase.count_profiles()
+    assert {p: v["rows"] for p, v in run.listed.items()} == {"fb_users": users, "fs_profiles": profiles}
+    assert all(run.started_at.isoformat(timespec="seconds") == v["at"] for v in run.listed.values())
+    assert stores.firebase.row_counts({"auth users": 7}) == {"auth users": 7, "patients (Firestore)": profiles}
+
+
 def test_reads_are_read_only_with_timeout_and_app_name(stores: Any) -> None:
     with pytest.raises(StoreUnavailable, match="read-only transaction"):
         stores.core.rows(adhoc("UPDATE users SET verified = verified RETURNING id"))

@@ -475,3 +475,38 @@ def test_validate_constraints_names_each_violated_check_and_key(fresh: tuple[Any
     status = next(s for s in fixes.status(stores) if s.fix.id == "validate_constraints")
     assert status.blocked["supabase.documents.documents_status_check"] == 1
     assert fingerprint(stores) == fp
+
+
+def test_the_status_takes_a_complete_run_and_says_what_counting_says(stores: Any, demo: Any) -> None:
+    """With the dashboard's latest run, the status takes its SQL checks' keys (and the Firebase fixes'
+    resolves counts) instead of counting again, and says the same; a run holding samples only (as
+    loaded from the history) is counted afresh."""
+    from lib.checks.registry import REGISTRY
+    from lib.checks.runner import run_checks
+
+    planted = demo.ensure()["planted"]
+    run = run_checks(stores)
+    counted = {s.fix.id: s for s in fixes.status(stores)}
+    held = {s.fix.id: s for s in fixes.status(stores, run=run)}
+    assert held.keys() == counted.keys()
+    for fid, s in counted.items():
+        h = held[fid]
+        assert (h.needed, h.blocked, h.error) == (s.needed, s.blocked, s.error), fid
+        assert h.counts.items() >= s.counts.items(), fid
+    for fid, cid in (("revoke_disabled_patients_connections", "token.active_for_disabled_patient"),
+                     ("ban_disabled_patients_in_supabase", "identity.disabled_live_in_supabase")):
+        assert held[fid].counts == {cid: planted[cid]["count"]} and held[fid].needed is True
+
+    # the run's keys are what the status reads: a run that found token.expired_active clean says so
+    assert REGISTRY["token.expired_active"].kind == "sql" and planted["token.expired_active"]["count"] > 1
+    clean = replace(run, results=[replace(r, count=0, keys=[]) if r.id == "token.expired_active" else r
+                                  for r in run.results])
+    said = next(s for s in fixes.status(stores, run=clean) if s.fix.id == "deactivate_expired_tokens")
+    assert said.counts == {"token.expired_active": 0} and said.needed is False
+    assert counted["deactivate_expired_tokens"].counts == {"token.expired_active": planted["token.expired_active"]["count"]}
+
+    # samples only (fewer keys than the count): not taken, so counted as without a run
+    sampled = replace(run, results=[replace(r, keys=r.keys[:r.count // 2]) if r.count else r for r in run.results])
+    again = {s.fix.id: s for s in fixes.status(stores, run=sampled)}
+    assert {f: (s.needed, s.counts, s.blocked) for f, s in again.items()} == \
+        {f: (s.needed, s.counts, s.blocked) for f, s in counted.items()}

@@ -9,7 +9,12 @@ web.page_header("Fixes", "Reviewed SQL files run by one runner: plan (rolled bac
 actor = web.role_picker()
 stores = web.get_stores()
 
-status = web.fix_status(stores).or_stop()
+held = web.latest_run(stores)  # its SQL checks' keys, not counted again; plan and apply always count
+status = web.fix_status(stores, held).or_stop()
+if held.run is not None and not held.from_history:
+    st.caption(f"Check counts as of run {'#' + str(held.run.run_id) if held.run.run_id else '(not saved)'} at "
+               f"{held.run.finished_at:%H:%M:%S} UTC; catalog checks and the fixes' own queries read now. "
+               "Plan and apply count again inside their transaction.")
 st.dataframe(web.fixes_frame(status), hide_index=True, width="stretch", column_config={
     "fix": web.link_column("Fix", r"fixes\?fix=(.*)"),
     "report": web.link_column("Report"),

@@ -42,9 +42,12 @@ for col, (name, p) in zip(st.columns(len(status)), status.items(), strict=True):
             if c["error"]:
                 st.warning(f"Row counts unavailable: {web.plain(c['error'])}")
             rows = pd.DataFrame(
-                {"table": list(c["counts"]), "rows": pd.array(list(c["counts"].values()), dtype="Int64")}
+                {"table": list(c["counts"]), "rows": pd.array(list(c["counts"].values()), dtype="Int64"),
+                 "counted": [web.count_note(c["how"].get(t)) for t in c["counts"]]}
             )
             st.dataframe(rows, hide_index=True, width="stretch")
+            if c["how"]:
+                st.caption(web.count_legend(name))
         if name in indexes:
             ix = indexes[name]
             if ix["error"]:

@@ -125,6 +125,11 @@ class RunService:
         saved = _saved_run(stores, not_before)
         return Latest(saved, refreshing, from_history=saved is not None, error=self._error)
 
+    def held(self) -> CheckRun | None:
+        """The run this service holds now, if any; starts nothing and waits for nothing."""
+        with self._lock:
+            return self._run
+
     # ------------------------------------------------------------------ running
     def run_now(self, stores: Stores, actor: Actor | None, *, timeout_s: float = 3600.0,
                 progress: Callable[[str], None] = lambda _: None) -> CheckRun:

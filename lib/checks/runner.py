@@ -8,7 +8,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -52,6 +52,7 @@ class CheckRun:
     firebase_reused_s: float | None = None  # age of the reused Firebase listing; None: listed in this run
     reads: dict[str, inc.PartRead] | None = None  # incremental runs: what was read of each snapshot part
     keep_keys: tuple[str, ...] = ()  # checks whose every kept key lib.history saves (incremental runs need them)
+    listed: dict[str, dict[str, Any]] = field(default_factory=dict)  # LISTED parts: {rows, at} (the Stores page)
 
     def by_id(self) -> dict[str, CheckResult]:
         return {r.id: r for r in self.results}
@@ -167,8 +168,10 @@ def run_checks(
                 results[c.id] = CheckResult(c.id, c.info.severity, prior["count"], prior["keys"][:keys_limit], 0.0,
                                             fix=c.info.fix, read="reused", last_full_at=at)
         snap = None
+        listed: dict[str, dict[str, Any]] = {}
         if snap_fut is not None:
             snap = snap_fut.result()
+            listed = _listed(snap, started)
             region = stores.settings.phone_default_region
             # the biggest parts (document ids) are compared first and let go of as soon as no check
             # left needs them, so the identity comparisons run beside less
@@ -218,8 +221,31 @@ def run_checks(
         firebase_reused_s=max(snap.reused.values()) if snap is not None and snap.reused else None,
         reads=reads,
         keep_keys=tuple(c.id for c in checks if c.id in inc.KEYED_CHECKS),
+        listed=listed,
     )
     return run
+
+
+# The Firebase parts whose size the run learns for free (Auth has no count: the Stores page takes
+# the run's listing instead of listing every user again).
+LISTED = ("fb_users", "fs_profiles")
+
+
+def _listed(snap: Snapshot, started: datetime) -> dict[str, dict[str, Any]]:
+    """{part: {rows, at}} of the LISTED parts the snapshot holds: how many rows, and when they
+    were last read in full (ISO-8601 UTC; a reused listing is as old as it is)."""
+    rows = getattr(snap.frames.get("_engine"), "rows", {})
+    reads = getattr(snap, "reads", None) or {}
+    out: dict[str, dict[str, Any]] = {}
+    for part in LISTED:
+        if part not in rows or part in snap.errors:
+            continue
+        if part in reads:
+            at = reads[part].last_full_at
+        else:
+            at = (started - timedelta(seconds=snap.reused.get(part, 0.0))).isoformat(timespec="seconds")
+        out[part] = {"rows": int(rows[part]), "at": at}
+    return out
 
 
 def _close_snapshot(fut: Future[Snapshot]) -> None:

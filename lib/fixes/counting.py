@@ -32,11 +32,15 @@ class _TxStore:
 
 class _Probe:
     """Counts checks on one store through one connection (the fix's transaction, or a read-only
-    one for the status); the catalog analysis is read once until `forget()`."""
+    one for the status); the catalog analysis is read once until `forget()`. `known` (the status
+    only, never a fix's transaction) holds SQL checks' complete keys from a check run: those are
+    taken from it instead of being counted again."""
 
-    def __init__(self, store: str, conn: Connection, stores: Stores) -> None:
+    def __init__(self, store: str, conn: Connection, stores: Stores,
+                 known: Mapping[str, list[str]] | None = None) -> None:
         self.store, self.conn, self.stores = store, conn, stores
         self._keys: dict[str, list[str]] = {}
+        self._known = dict(known or {})
         self._constraints: dict[str, list[str]] | None = None
 
     def forget(self) -> None:
@@ -56,6 +60,8 @@ class _Probe:
             return self._constraints.get(check_id, [])
         if c.kind != "sql" or c.store != self.store:
             return None
+        if check_id not in self._keys and check_id in self._known:
+            self._keys[check_id] = sorted(self._known[check_id])
         if check_id not in self._keys:
             assert c.sql is not None
             params = c.params(self.stores.settings) if c.params else {}
@@ -102,14 +108,24 @@ def _listed(fix: Fix, probe: _Probe, params: dict[str, Any]) -> list[dict[str, A
 
 
 def _violations(fix: Fix, probe: _Probe, params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Violation]]:
-    """For an `each` fix: the objects it lists, and those with rows standing in the way."""
+    """For an `each` fix: the objects it lists, and those with rows standing in the way (how many,
+    and the first VIOLATION_SAMPLE keys in code-point order, counted and picked by the database:
+    a constraint can have a million violating rows)."""
     listed = _listed(fix, probe, params)
     found: list[Violation] = []
     for row in listed:
-        keys = sorted(str(r[0]) for r in _raw(probe.conn, row["violations_sql"]).fetchall())
-        if keys:
-            found.append(Violation(row["key"], str(row.get("definition") or ""), len(keys), keys[:20]))
+        got = _raw(probe.conn, VIOLATIONS_WRAP.format(sql=row["violations_sql"], n=VIOLATION_SAMPLE)).fetchall()
+        if got:
+            found.append(Violation(row["key"], str(row.get("definition") or ""), int(got[0][0]),
+                                   [str(r[1]) for r in got]))
     return listed, found
+
+
+VIOLATION_SAMPLE = 20
+# The generated violation query (one `key` column, no parameters) as a subquery: the total beside
+# each of the first keys. COLLATE "C" orders as Python orders str.
+VIOLATIONS_WRAP = ('SELECT count(*) OVER () AS total, v.key FROM ({sql}) AS v '
+                   'ORDER BY v.key::text COLLATE "C" LIMIT {n}')
 
 
 def _raw(conn: Connection, sql: str) -> Any:

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lib.checks.registry import REGISTRY
 from lib.errors import OpsError, safe_message
 from lib.fixes.counting import _Probe, _violations
 from lib.fixes.files import FIX_STORES, Fix, list_fixes
 from lib.fixes.results import _Stop
 from lib.fixes.runner import _pg, firebase_params
 from lib.stores import Stores
+
+if TYPE_CHECKING:
+    from lib.checks.runner import CheckRun
 
 
 @dataclass
@@ -40,10 +44,16 @@ class FixStatus:
         }
 
 
-def status(stores: Stores, directory: Path | str | None = None) -> list[FixStatus]:
+def status(stores: Stores, directory: Path | str | None = None, *, run: CheckRun | None = None) -> list[FixStatus]:
     """Every fix: whether it is needed now and what blocks it, computed as plan and apply do (the
-    same counts and post queries) but in one read-only transaction per store."""
+    same counts and post queries) but in one read-only transaction per store. With `run` (a check
+    run holding every key, as the dashboard holds its latest), a SQL check's keys are the run's
+    instead of being counted again over the whole table, and a fix that reads Firebase's disabled
+    users takes its resolves checks' counts from the run instead of listing Firebase Auth; what the
+    run lacks (catalog checks, post and `each` queries, a check without every key) is read as
+    without it. Plan and apply always read and count afresh inside their own transaction."""
     fixes = list_fixes(directory)
+    known = known_keys(run) if run is not None else {}
     from lib.checks.constraints import load_expected
 
     expected = load_expected()
@@ -56,10 +66,18 @@ def status(stores: Stores, directory: Path | str | None = None) -> list[FixStatu
         try:
             store = _pg(stores, name)
             with store.read() as conn:
-                probe = _Probe(name, conn, stores)
+                probe = _Probe(name, conn, stores, known)
                 params = {"run_id": None, "schemas": expected.schemas(name)}
                 fresh: dict[str, Any] | None = None
                 for f in mine:
+                    if (f.firebase_params and f.resolves and all(c in known for c in f.resolves)
+                            and not f.blocked_by and not f.verify):
+                        # its posts are its resolves checks with Firebase's disabled uids: the run's
+                        # counts say it, without listing every Auth user again
+                        st = out.setdefault(f.id, FixStatus(f, False, {}, {}))
+                        st.counts.update({c: len(known[c]) for c in f.resolves})
+                        st.needed = sum(st.counts.values()) > 0
+                        continue
                     if f.firebase_params:  # read once per status, fresh; a failure is this fix's alone
                         try:
                             fresh = firebase_params(stores, f) if fresh is None else fresh
@@ -95,3 +113,12 @@ def status(stores: Stores, directory: Path | str | None = None) -> list[FixStatu
             for f in mine:
                 out[f.id] = FixStatus(f, None, {}, {}, error=safe_message(exc, secrets))
     return [out[f.id] for f in fixes if f.id in out]
+
+
+def known_keys(run: CheckRun) -> dict[str, list[str]]:
+    """The complete keys of `run`'s checks that ran without error (a run loaded from the history
+    holds samples only: those checks are left out, so they are counted). The probe takes the SQL
+    checks' of its store; a fix reading Firebase takes its resolves checks' (their keys are what
+    its posts would count)."""
+    return {r.id: r.keys for r in run.results
+            if r.error is None and r.count is not None and len(r.keys) == r.count and r.id in REGISTRY}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lib.stores.postgres import PgStore
+from lib.stores.postgres import PgStore, RowCounts
 
 # system.md's core tables, for the Stores page's row counts.
 TABLES: list[tuple[str, str]] = [
@@ -25,5 +25,5 @@ TABLES: list[tuple[str, str]] = [
 class CoreStore(PgStore):
     name = "core"
 
-    def row_counts(self) -> dict[str, int | None]:
-        return self.table_counts(TABLES)
+    def row_counts(self, estimate_above: int | None = None) -> RowCounts:
+        return self.table_counts(TABLES, estimate_above)

@@ -265,9 +265,12 @@ class PgStore:
             "error": None,
         }
 
-    def table_counts(self, tables: list[tuple[str, str]]) -> dict[str, int | None]:
-        """Exact row counts of (schema, table) pairs; a table that is absent counts None."""
-        out: dict[str, int | None] = {}
+    def table_counts(self, tables: list[tuple[str, str]], estimate_above: int | None = None) -> RowCounts:
+        """Row counts of (schema, table) pairs; a table that is absent counts None. Exact, except
+        with `estimate_above`: a table the planner puts at that many rows or more (pg_class.reltuples,
+        as of its last ANALYZE) gets that estimate instead of a count(*) that reads it all; those
+        tables are in the result's `estimated`."""
+        out = RowCounts()
         with self.read() as conn:
             present = {
                 (r[0], r[1])
@@ -276,6 +279,10 @@ class PgStore:
                     {"schemas": sorted({s for s, _ in tables})},
                 )
             }
+            guess: dict[str, int] = {}
+            if estimate_above is not None:
+                guess = {str(r[0]): int(r[1]) for r in conn.execute(
+                    text(load("stores/table_estimates").text), {"tables": [f"{s}.{t}" for s, t in tables]})}
             raw = conn.connection.dbapi_connection
             assert raw is not None
             cur = raw.cursor()
@@ -284,10 +291,24 @@ class PgStore:
                 if (schema, table) not in present:
                     out[label] = None
                     continue
+                planned = guess.get(f"{schema}.{table}", -1)
+                if estimate_above is not None and planned >= estimate_above:
+                    out[label] = planned
+                    out.estimated.add(label)
+                    continue
                 cur.execute(psql.SQL("SELECT count(*) FROM {}.{}").format(psql.Identifier(schema), psql.Identifier(table)))
                 row = cur.fetchone()
                 out[label] = int(row[0]) if row else 0
         return out
+
+
+class RowCounts(dict[str, int | None]):
+    """A store's row counts by table (None: absent or down); `estimated` names those that are the
+    store's estimate rather than a count."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.estimated: set[str] = set()
 
 
 def bulk_load(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from lib.stores.postgres import PgStore
+from lib.stores.postgres import PgStore, RowCounts
 
 TABLES: list[tuple[str, str]] = [
     ("auth", "users"),
@@ -18,8 +18,8 @@ TABLES: list[tuple[str, str]] = [
 class SupabaseStore(PgStore):
     name = "supabase"
 
-    def row_counts(self) -> dict[str, int | None]:
-        return self.table_counts(TABLES)
+    def row_counts(self, estimate_above: int | None = None) -> RowCounts:
+        return self.table_counts(TABLES, estimate_above)
 
     # The check run's snapshot (lib.checks.sync): compact Arrow, by COPY; the HTTP adapter offers the same.
     def live_users(self) -> pa.Table:

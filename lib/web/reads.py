@@ -44,16 +44,36 @@ def ping(stores: Stores) -> Read[dict[str, dict[str, Any]]]:
     return _ping(stores_key(stores), stores)
 
 
+# Above this many rows (the planner's estimate) a SQL table's count on the Stores page is that
+# estimate: count(*) reads the whole table (seconds a table at millions of rows).
+ESTIMATE_ABOVE = 200_000
+# The check run's listings the Stores page takes instead of listing Firebase again (part → label).
+LISTED_LABELS = {"fb_users": "auth users", "fs_profiles": "patients (Firestore)"}
+
+
 @cached(ttl=30, groups=("stores",), show_spinner="Counting rows…")
-def _row_counts(key: str, names: tuple[str, ...], _stores: Stores) -> dict[str, dict[str, Any]]:
+def _row_counts(key: str, names: tuple[str, ...], stamp: str | None, _stores: Stores,
+                _listed: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    from lib.stores.postgres import PgStore
+
     def one(name: str) -> dict[str, Any]:
         store = _stores.get(name)
+        how: dict[str, str] = {}
         if store is None:
-            return {"counts": {}, "error": None}
+            return {"counts": {}, "how": how, "error": None}
         try:
-            return {"counts": store.row_counts(), "error": None}
+            if isinstance(store, PgStore):
+                counts = store.row_counts(ESTIMATE_ABOVE)  # type: ignore[attr-defined]
+                how = {t: "estimate" for t in counts.estimated}
+            elif name == "firebase":
+                taken = {LISTED_LABELS[p]: v for p, v in _listed.items() if p in LISTED_LABELS}
+                counts = store.row_counts({label: v["rows"] for label, v in taken.items()})
+                how = {label: f"listed {v['at']}" for label, v in taken.items()}
+            else:
+                counts = store.row_counts()
+            return {"counts": dict(counts), "how": how, "error": None}
         except Exception as exc:  # noqa: BLE001 - one store failing leaves the others shown
-            return {"counts": {}, "error": safe_message(exc, known_secrets(_stores.settings))}
+            return {"counts": {}, "how": how, "error": safe_message(exc, known_secrets(_stores.settings))}
 
     if not names:
         return {}
@@ -62,8 +82,34 @@ def _row_counts(key: str, names: tuple[str, ...], _stores: Stores) -> dict[str, 
 
 
 def row_counts(stores: Stores, names: tuple[str, ...] = STORE_NAMES) -> Read[dict[str, dict[str, Any]]]:
-    """{store: {counts: {table: rows or None}, error}} for `names` (one store's error is its own), cached 30 s."""
-    return _row_counts(stores_key(stores), tuple(names), stores)
+    """{store: {counts: {table: rows or None}, how: {table: "estimate" | "listed <ISO time>"}, error}}
+    for `names` (one store's error is its own), cached 30 s. Exact counts, except a SQL table above
+    ESTIMATE_ABOVE rows (the planner's estimate) and Firebase when the server holds a check run (the
+    size of its listings, as of when they were read: Auth has no count)."""
+    from lib.checks.latest import service
+
+    held = service(stores_key(stores)).held()
+    listed = dict(held.listed) if held is not None else {}
+    stamp = None if held is None else f"{held.run_id}:{held.started_at.isoformat()}"
+    return _row_counts(stores_key(stores), tuple(names), stamp, stores, listed)
+
+
+def count_note(how: str | None) -> str:
+    """The Stores page's "counted" cell for one table (row_counts' `how`)."""
+    if how is None:
+        return "count"
+    if how == "estimate":
+        return "≈ planner estimate"
+    at = datetime.fromisoformat(how.removeprefix("listed "))
+    return f"check run's listing, {at:%H:%M:%S} UTC"
+
+
+def count_legend(name: str) -> str:
+    if name == "firebase":
+        return ("Firebase Auth has no count: the sizes are those of the latest check run's listings, as of "
+                "when they were read, instead of listing every user again.")
+    return (f"Tables the planner puts above {ESTIMATE_ABOVE:,} rows show its estimate (as of the last ANALYZE): "
+            "an exact count(*) reads the whole table.")
 
 
 @cached(ttl=300, groups=("stores",), show_spinner=False)
@@ -255,15 +301,21 @@ def patient_view(stores: Stores, uid: str, down: dict[str, str] | None = None) -
 
 # ---------------------------------------------------------------------- fixes and the audit log
 @cached(ttl=REFRESH_SECONDS, groups=("fix",), show_spinner="Checking which fixes are needed…")
-def _fix_status(key: str, _stores: Stores) -> Any:
+def _fix_status(key: str, stamp: str | None, _stores: Stores, _run: Any) -> Any:
     from lib import fixes
 
-    return fixes.status(_stores)
+    return fixes.status(_stores, run=_run)
 
 
-def fix_status(stores: Stores) -> Read[list[Any]]:
-    """lib.fixes.status (needed now, blocked by what), cached like the check run."""
-    return _fix_status(stores_key(stores), stores)
+def fix_status(stores: Stores, latest: Any = None) -> Read[list[Any]]:
+    """lib.fixes.status (needed now, blocked by what), cached like the check run. `latest` (the
+    held run, web.latest_run): its SQL checks' keys are taken instead of counted again, and the
+    cache follows the run; a run from the history (samples only) is not used."""
+    run = getattr(latest, "run", None)
+    if run is None or getattr(latest, "from_history", False):
+        run = None
+    stamp = None if run is None else f"{run.run_id}:{run.started_at.isoformat()}"
+    return _fix_status(stores_key(stores), stamp, stores, run)
 
 
 @cached(ttl=10, groups=("fix", "audit"), show_spinner=False)
