@@ -12,7 +12,7 @@ stores = web.get_stores()
 held = web.latest_run(stores)  # its SQL checks' keys, not counted again; plan and apply always count
 status = web.fix_status(stores, held).or_stop()
 if held.run is not None and not held.from_history:
-    st.caption(f"Check counts as of run {'#' + str(held.run.run_id) if held.run.run_id else '(not saved)'} at "
+    st.caption(f"Check counts as of run {web.run_label(held.run)} at "
                f"{held.run.finished_at:%H:%M:%S} UTC; catalog checks and the fixes' own queries read now. "
                "Plan and apply count again inside their transaction.")
 st.dataframe(web.fixes_frame(status), hide_index=True, width="stretch", column_config={

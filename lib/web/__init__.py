@@ -24,6 +24,7 @@ from lib.web.actions import (
     fix_plan,
     latest_run,
     run_checks_now,
+    run_label,
     send_test_alert,
     start_maintenance,
 )
@@ -107,7 +108,7 @@ __all__ = [
     "fix_audit", "fix_card", "fix_plan", "fix_status", "fixes_frame", "gate", "get_settings", "get_stores",
     "hidden_if_empty", "highlight_rows", "latest_run", "link_column", "lookup_indexes", "masked", "masks_phi", "may_apply", "navigate",
     "page_header", "patient_search", "patient_view", "ping", "plain", "previous_run", "redact", "report_link",
-    "review_acks", "review_compare", "review_runs", "role_picker", "row_counts", "count_legend", "count_note", "run_checks_now", "runbook_entries", "runbook_entry", "runbook_picker",
+    "review_acks", "review_compare", "review_runs", "role_picker", "row_counts", "count_legend", "count_note", "run_checks_now", "run_label", "runbook_entries", "runbook_entry", "runbook_picker",
     "schema",
     "settings_key", "show_error", "show_fix_result", "status_badge", "styled", "figure", "sync_jobs", "text_download",
     "tile", "token_report", "trends", "unmask_widget", "weekly_trend",

@@ -118,10 +118,15 @@ def run_checks_now(stores: Stores, key: str) -> Any:
     return masked(run)
 
 
+def run_label(run: Any) -> str:
+    """How a caption names a run: "#<id>", or "(not saved)" when the history did not keep it."""
+    return f"#{run.run_id}" if run.run_id else "(not saved)"
+
+
 def checked_caption(run: Any) -> None:
     age = (datetime.now(UTC) - run.finished_at).total_seconds()
     st.caption(f"Checked at {run.finished_at:%Y-%m-%d %H:%M:%S} UTC ({age:,.0f} s ago), run "
-               f"{'#' + str(run.run_id) if run.run_id else '(not saved)'}; refreshed every {REFRESH_SECONDS} s "
+               f"{run_label(run)}; refreshed every {REFRESH_SECONDS} s "
                "for everyone.")
 
 # ---------------------------------------------------------------------- fixes

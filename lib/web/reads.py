@@ -26,6 +26,11 @@ from lib.web.frame import STORE_LABELS, known_secrets, redact, stores_key
 _BUILT_ON_DATA = ("monitor", "fix")  # built on the check run / the history / the stores' data
 
 
+def run_stamp(run: Any) -> str:
+    """What a read built on a check run is cached by: the run's id and start (a run not saved has no id)."""
+    return f"{run.run_id}:{run.started_at.isoformat()}"
+
+
 # ---------------------------------------------------------------------- stores
 @cached(ttl=PING_TTL_S, groups=("stores",), show_spinner="Pinging the stores…")
 def _ping(key: str, _stores: Stores) -> dict[str, dict[str, Any]]:
@@ -90,7 +95,7 @@ def row_counts(stores: Stores, names: tuple[str, ...] = STORE_NAMES) -> Read[dic
 
     held = service(stores_key(stores)).held()
     listed = dict(held.listed) if held is not None else {}
-    stamp = None if held is None else f"{held.run_id}:{held.started_at.isoformat()}"
+    stamp = None if held is None else run_stamp(held)
     return _row_counts(stores_key(stores), tuple(names), stamp, stores, listed)
 
 
@@ -135,7 +140,7 @@ def _previous_run(key: str, stamp: str, _stores: Stores, _run: Any) -> Any:
 
 def previous_run(stores: Stores, run: Any) -> Read[dict[str, Any] | None]:
     """The history's run before `run` ({id, started_at, generated, counts}); value None when there is none."""
-    return _previous_run(stores_key(stores), f"{run.run_id}:{run.started_at.isoformat()}", stores, run)
+    return _previous_run(stores_key(stores), run_stamp(run), stores, run)
 
 
 @cached(ttl=REFRESH_SECONDS, groups=_BUILT_ON_DATA, show_spinner=False)
@@ -311,10 +316,8 @@ def fix_status(stores: Stores, latest: Any = None) -> Read[list[Any]]:
     """lib.fixes.status (needed now, blocked by what), cached like the check run. `latest` (the
     held run, web.latest_run): its SQL checks' keys are taken instead of counted again, and the
     cache follows the run; a run from the history (samples only) is not used."""
-    run = getattr(latest, "run", None)
-    if run is None or getattr(latest, "from_history", False):
-        run = None
-    stamp = None if run is None else f"{run.run_id}:{run.started_at.isoformat()}"
+    run = None if getattr(latest, "from_history", False) else getattr(latest, "run", None)
+    stamp = None if run is None else run_stamp(run)
     return _fix_status(stores_key(stores), stamp, stores, run)
 
 
