@@ -91,13 +91,18 @@ def csv_bytes(actor: Actor, df: pd.DataFrame, *, uid: str | None = None,
     return out.to_csv(index=False).encode(), out is not df
 
 
-def csv_later(actor: Actor, df: pd.DataFrame, *, uid: str | None = None,
+def csv_later(actor: Actor, df: pd.DataFrame | Callable[[], pd.DataFrame], *, uid: str | None = None,
               unmasked: str | None = None) -> tuple[Callable[[], bytes], bool]:
     """csv_bytes deferred: the role is checked now; the bytes are built when the returned function
-    is called (a download's click), not on every rerun of the page. Also whether they are masked."""
+    is called (a download's click), not on every rerun of the page, from `df` or from what `df()`
+    reads then. Also whether they are masked."""
     require(actor, ROLES, "export data")
     will_mask = phi.masks(actor.role) and not (uid is not None and unmasked is not None and uid == unmasked)
-    return (lambda: csv_bytes(actor, df, uid=uid, unmasked=unmasked)[0]), will_mask
+
+    def build() -> bytes:
+        frame = df if isinstance(df, pd.DataFrame) else df()
+        return csv_bytes(actor, frame, uid=uid, unmasked=unmasked)[0]
+    return build, will_mask
 
 
 def record_export(stores: Stores, actor: Actor, name: str, rows: int, masked: bool) -> int:

@@ -39,9 +39,11 @@ for tab, s in zip(st.tabs([s.label for s in rep["states"]]), rep["states"], stri
     rows = rep["rows"][s.id]
     with tab:
         st.caption(s.help + (f"; the keys of {s.check} in the check run." if s.check else "."))
-        st.dataframe(rows.head(500), hide_index=True, width="stretch", key=f"tokens_{s.id}")
-        if (rep["counts"][s.id] or 0) > 500:
-            st.caption(f"The first 500 of {rep['counts'][s.id]:,} rows here; the CSV holds {len(rows):,}.")
-        web.csv_download("CSV", rows, f"tokens_{s.id}.csv", key=f"tokens_csv_{s.id}")
+        st.dataframe(rows, hide_index=True, width="stretch", key=f"tokens_{s.id}")
+        listed = rep["listed"][s.id]
+        if (rep["counts"][s.id] or 0) > len(rows):
+            st.caption(f"The first {len(rows):,} of {rep['counts'][s.id]:,} rows here; the CSV holds {listed:,}.")
+        web.csv_download("CSV", web.token_rows_later(stores, run, s.id), f"tokens_{s.id}.csv",
+                         key=f"tokens_csv_{s.id}", rows=listed)
 
 web.runbook_entries(reports.area_checks("tokens"))

@@ -63,6 +63,7 @@ from lib.web.reads import (
     schema,
     sync_jobs,
     token_report,
+    token_rows_later,
     trends,
     watch_heartbeat,
     weekly_trend,
@@ -111,5 +112,5 @@ __all__ = [
     "review_acks", "review_compare", "review_runs", "role_picker", "row_counts", "count_legend", "count_note", "run_checks_now", "run_label", "runbook_entries", "runbook_entry", "runbook_picker",
     "schema",
     "settings_key", "show_error", "show_fix_result", "status_badge", "styled", "figure", "sync_jobs", "text_download",
-    "tile", "token_report", "trends", "unmask_widget", "weekly_trend",
+    "tile", "token_report", "token_rows_later", "trends", "unmask_widget", "weekly_trend",
 ]

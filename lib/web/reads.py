@@ -10,6 +10,7 @@ holds it (lib.checks.latest, lib.web.actions.check_run).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -182,12 +183,30 @@ def _token_report(key: str, stamp: str, hours: int, days: int, _stores: Stores, 
     return tokens.report(_stores.supabase, _keys, hours=hours, days=days)
 
 
+def _token_keys(run: Any) -> dict[str, list[str]]:
+    return {r.id: r.keys for r in run.results if r.id.startswith("token.") and r.count is not None}
+
+
 def token_report(stores: Stores, run: Any, days: int = 7) -> Read[dict[str, Any]]:
-    """lib.tokens.report for the token checks of `run`, cached with it."""
-    keys = {r.id: r.keys for r in run.results if r.id.startswith("token.") and r.count is not None}
+    """lib.tokens.report (the first rows of each state) for the token checks of `run`, cached with it."""
     hours = stores.settings.token_expiring_hours
-    out = _token_report(stores_key(stores), run.started_at.isoformat(), hours, days, stores, keys)
+    out = _token_report(stores_key(stores), run_stamp(run), hours, days, stores, _token_keys(run))
     return out.map(lambda rep: {**rep, "rows": {k: masked(v) for k, v in rep["rows"].items()}})
+
+
+def token_rows_later(stores: Stores, run: Any, state: str, days: int = 7) -> Callable[[], pd.DataFrame]:
+    """The whole table of one token state (lib.tokens.rows), read when the returned function is
+    called: a CSV download's click, in a thread of the server with no page around it (csv_download
+    masks what it returns for the reader)."""
+    from lib import tokens
+
+    keys, hours = _token_keys(run), stores.settings.token_expiring_hours
+
+    def read() -> pd.DataFrame:
+        if stores.supabase is None:
+            raise OpsError("Supabase is not configured.")
+        return tokens.rows(stores.supabase, state, keys, hours=hours, days=days)
+    return read
 
 
 @cached(ttl=REFRESH_SECONDS, groups=_BUILT_ON_DATA, show_spinner=False)

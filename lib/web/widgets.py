@@ -9,7 +9,7 @@ One colour language for every page: the worst finding of a check, an area or a r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -188,13 +188,18 @@ def tile(title: str, status: str, value: int, caption: str | None = None, page: 
             st.page_link(f"views/{page}.py", label="Report", icon=":material/arrow_forward:")
 
 
-def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str, uid: str | None = None) -> None:
+def csv_download(label: str, df: pd.DataFrame | Callable[[], pd.DataFrame], file_name: str, key: str,
+                 uid: str | None = None, rows: int | None = None) -> None:
     """A CSV download of `df` as the reader may see it (lib.audit.csv_later: role checked now, PHI
     masked for support); the file is built when it is clicked, not on every rerun; the click is
-    recorded in the audit log (lib.audit.record_export)."""
+    recorded in the audit log (lib.audit.record_export). `df` may be a function that reads the
+    frame when the download is clicked; `rows` then says how many rows it holds, for the record."""
     from lib import audit
 
     who = actor()
+    n = len(df) if isinstance(df, pd.DataFrame) else rows
+    if n is None:
+        raise TypeError("csv_download: say how many rows a CSV read on click holds (rows=)")
     try:
         data, was_masked = audit.csv_later(who, df, uid=uid, unmasked=st.session_state.get(UNMASK_STATE))
     except OpsError as exc:
@@ -203,7 +208,7 @@ def csv_download(label: str, df: pd.DataFrame, file_name: str, key: str, uid: st
 
     def record() -> None:
         try:
-            audit.record_export(get_stores(), who, file_name, len(df), was_masked)
+            audit.record_export(get_stores(), who, file_name, n, was_masked)
         except Exception as exc:  # noqa: BLE001 - shown, the download itself is already in the browser
             show_error(exc)
 

@@ -46,6 +46,8 @@ def test_tokens_page_shows_the_token_states_from_the_checks_and_never_a_token(de
         got = list(csv.DictReader(io.StringIO(downloads[f"tokens_{state}.csv"].decode())))
         assert sorted(r["id"] for r in got) == planted[check]["keys"]
     assert len(_frame(at, "tokens_expiring_days")) == week
+    assert len(list(csv.DictReader(io.StringIO(downloads["tokens_expiring_days.csv"].decode())))) == week
+    assert all(b.proto.deferred_file_id and not b.proto.url for b in at.get("download_button"))  # read on click
 
     # the expiry timeline: the expired-but-active bars add up to the check
     spec = _plotly(at, "token_timeline")
