@@ -510,3 +510,13 @@ def test_the_status_takes_a_complete_run_and_says_what_counting_says(stores: Any
     again = {s.fix.id: s for s in fixes.status(stores, run=sampled)}
     assert {f: (s.needed, s.counts, s.blocked) for f, s in again.items()} == \
         {f: (s.needed, s.counts, s.blocked) for f, s in counted.items()}
+
+    # with a run, rows violating a constraint are counted up to the cap: beyond it, "more than"
+    exact = counted["validate_constraints"].blocked
+    assert exact and max(exact.values()) > 1, "the demo plants no constraint with several violating rows"
+    capped = next(s for s in fixes.status(stores, run=run, cap=1) if s.fix.id == "validate_constraints")
+    assert capped.at_least == {k for k, v in exact.items() if v > 1}
+    assert capped.blocked == {k: min(v, 2) for k, v in exact.items()}
+    assert {capped.blocked_text()[k] for k in capped.at_least} == {"> 1"}
+    assert capped.to_json()["blocked_at_least"] == sorted(capped.at_least)
+    assert not held["validate_constraints"].at_least and "blocked_at_least" not in counted["validate_constraints"].to_json()

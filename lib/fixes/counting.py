@@ -107,14 +107,18 @@ def _listed(fix: Fix, probe: _Probe, params: dict[str, Any]) -> list[dict[str, A
     return out
 
 
-def _violations(fix: Fix, probe: _Probe, params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Violation]]:
+def _violations(fix: Fix, probe: _Probe, params: dict[str, Any],
+                cap: int | None = None) -> tuple[list[dict[str, Any]], list[Violation]]:
     """For an `each` fix: the objects it lists, and those with rows standing in the way (how many,
     and the first VIOLATION_SAMPLE keys in code-point order, counted and picked by the database:
-    a constraint can have a million violating rows)."""
+    a constraint can have a million violating rows). With `cap`, the database stops at the first
+    cap + 1 violating rows: a count of cap + 1 means "more than cap" (the sample is then the
+    first keys of those rows)."""
     listed = _listed(fix, probe, params)
     found: list[Violation] = []
     for row in listed:
-        got = _raw(probe.conn, VIOLATIONS_WRAP.format(sql=row["violations_sql"], n=VIOLATION_SAMPLE)).fetchall()
+        sql = row["violations_sql"] if cap is None else VIOLATIONS_CAP.format(sql=row["violations_sql"], n=int(cap) + 1)
+        got = _raw(probe.conn, VIOLATIONS_WRAP.format(sql=sql, n=VIOLATION_SAMPLE)).fetchall()
         if got:
             found.append(Violation(row["key"], str(row.get("definition") or ""), int(got[0][0]),
                                    [str(r[1]) for r in got]))
@@ -126,6 +130,7 @@ VIOLATION_SAMPLE = 20
 # each of the first keys. COLLATE "C" orders as Python orders str.
 VIOLATIONS_WRAP = ('SELECT count(*) OVER () AS total, v.key FROM ({sql}) AS v '
                    'ORDER BY v.key::text COLLATE "C" LIMIT {n}')
+VIOLATIONS_CAP = "SELECT c.key FROM ({sql}) AS c LIMIT {n}"  # the first n violating rows, whichever come first
 
 
 def _raw(conn: Connection, sql: str) -> Any:

@@ -5,7 +5,7 @@ shadow.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,11 @@ class FixStatus:
     counts: dict[str, int]  # the resolves checks' counts on its store(s)
     blocked: dict[str, int]  # what blocks it now: check id (or constraint key) → count
     error: str | None = None
+    at_least: set[str] = field(default_factory=set)  # blocked keys whose count is "more than" (a capped count)
+
+    def blocked_text(self) -> dict[str, str]:
+        """Each blocker with its count as shown: `> 10,000` for a capped count."""
+        return {k: (f"> {v - 1:,}" if k in self.at_least else f"{v:,}") for k, v in self.blocked.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +42,7 @@ class FixStatus:
             "needed": self.needed,
             "counts": self.counts,
             "blocked_by": self.blocked,
+            **({"blocked_at_least": sorted(self.at_least)} if self.at_least else {}),
             "reviewed": self.fix.is_reviewed,
             "checksum": self.fix.checksum,
             "risk": self.fix.risk,
@@ -44,16 +50,22 @@ class FixStatus:
         }
 
 
-def status(stores: Stores, directory: Path | str | None = None, *, run: CheckRun | None = None) -> list[FixStatus]:
+VIOLATIONS_SHOWN = 10_000  # with a run (the dashboard), rows violating a constraint are counted up to this
+
+
+def status(stores: Stores, directory: Path | str | None = None, *, run: CheckRun | None = None,
+           cap: int = VIOLATIONS_SHOWN) -> list[FixStatus]:
     """Every fix: whether it is needed now and what blocks it, computed as plan and apply do (the
     same counts and post queries) but in one read-only transaction per store. With `run` (a check
     run holding every key, as the dashboard holds its latest), a SQL check's keys are the run's
     instead of being counted again over the whole table, and a fix that reads Firebase's disabled
     users takes its resolves checks' counts from the run instead of listing Firebase Auth; what the
     run lacks (catalog checks, post and `each` queries, a check without every key) is read as
-    without it. Plan and apply always read and count afresh inside their own transaction."""
+    without it, except that rows violating a constraint are counted up to `cap` (more is "more than":
+    `at_least`). Plan and apply always read and count afresh inside their own transaction."""
     fixes = list_fixes(directory)
     known = known_keys(run) if run is not None else {}
+    violations_cap = None if run is None else int(cap)  # the dashboard's status: "more than" is enough
     from lib.checks.constraints import load_expected
 
     expected = load_expected()
@@ -99,9 +111,10 @@ def status(stores: Stores, directory: Path | str | None = None, *, run: CheckRun
                     need = sum(t.count(probe.keys(t.check) or []) for t in f.verify)
                     need += sum(len(probe.rows(s.sql, {**params, **opts})) for s in f.posts)
                     if any(s.kind == "each" for s in f.sections):
-                        listed, bad = _violations(f, probe, {**params, **opts})
+                        listed, bad = _violations(f, probe, {**params, **opts}, cap=violations_cap)
                         need += len(listed)
                         st.blocked.update({v.key: v.count for v in bad})
+                        st.at_least.update(v.key for v in bad if violations_cap is not None and v.count > violations_cap)
                     st.needed = bool(st.needed) or need > 0
         except _Stop as stop:
             for f in mine:

@@ -274,7 +274,7 @@ def fixes_frame(status: list[Any]) -> pd.DataFrame:
     """One row a fix, for the overview table: link, store, needed, its checks' counts, blockers."""
     rows = []
     for s in status:
-        blocked = ", ".join(f"{k} = {v}" for k, v in s.blocked.items())
+        blocked = ", ".join(f"{k} = {v}" for k, v in s.blocked_text().items())
         rows.append({
             "fix": f"fixes?fix={s.fix.id}",
             "title": s.fix.title,
@@ -301,7 +301,7 @@ def fix_card(s: Any) -> None:
                                      "does not hold"), icon=":material/build:")
     else:
         st.success("Nothing to do now: its verification already holds.", icon=":material/check_circle:")
-    for k, v in s.blocked.items():
+    for k, v in s.blocked_text().items():
         st.error(f"Blocked by [{plain(k)} = {plain(v)}]({report_link(k)}): fix that first.", icon=":material/block:")
     if not f.is_reviewed:
         st.error("This file is not the reviewed one (checksum): the runner refuses it.", icon=":material/gpp_bad:")
