@@ -139,7 +139,7 @@ class Engine:
         """The result of one file of sql/engine/ as an Arrow table (for small results only)."""
         cur = self.con.cursor()
         try:
-            result = cur.execute(load_sql(sql).text, params or {}).to_arrow_table()
+            result = cur.sql(load_sql(sql).text, params=params or None).to_arrow_table()  # no DB-API copy
         finally:
             cur.close()
         return result

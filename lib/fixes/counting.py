@@ -30,6 +30,9 @@ class _TxStore:
         yield self._conn
 
 
+POST_EXISTS = "SELECT EXISTS (SELECT 1 FROM ({sql}) AS post)"
+
+
 class _Probe:
     """Counts checks on one store through one connection (the fix's transaction, or a read-only
     one for the status); the catalog analysis is read once until `forget()`. `known` (the status
@@ -70,6 +73,12 @@ class _Probe:
 
     def rows(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in self.conn.execute(text(sql), dict(params))]
+
+    def exists(self, sql: str, params: Mapping[str, Any]) -> bool:
+        """Whether the query returns a row: the database stops at the first (a post query of the
+        status, which only asks "does the post-condition fail?")."""
+        wrapped = POST_EXISTS.format(sql=sql.strip().rstrip(";"))  # a reviewed fix file's own query
+        return bool(self.conn.execute(text(wrapped), dict(params)).scalar())
 
 
 def _count(probes: list[_Probe], term: Term) -> int:

@@ -50,7 +50,7 @@ class FixStatus:
         }
 
 
-VIOLATIONS_SHOWN = 10_000  # with a run (the dashboard), rows violating a constraint are counted up to this
+VIOLATIONS_SHOWN = 1_000  # with a run (the dashboard), rows violating a constraint are counted up to this
 
 
 def status(stores: Stores, directory: Path | str | None = None, *, run: CheckRun | None = None,
@@ -109,7 +109,8 @@ def status(stores: Stores, directory: Path | str | None = None, *, run: CheckRun
                         if n:
                             st.blocked[cid] = st.blocked.get(cid, 0) + n
                     need = sum(t.count(probe.keys(t.check) or []) for t in f.verify)
-                    need += sum(len(probe.rows(s.sql, {**params, **opts})) for s in f.posts)
+                    if not need:  # a post query's first row is enough
+                        need += any(probe.exists(s.sql, {**params, **opts}) for s in f.posts)
                     if any(s.kind == "each" for s in f.sections):
                         listed, bad = _violations(f, probe, {**params, **opts}, cap=violations_cap)
                         need += len(listed)
