@@ -5,6 +5,7 @@ shadow.)"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,63 +71,83 @@ def status(stores: Stores, directory: Path | str | None = None, *, run: CheckRun
 
     expected = load_expected()
     secrets = stores.settings.secret_values()
+    names = [n for n in FIX_STORES if any(n in f.stores for f in fixes)]
+    with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:  # one transaction a store, side by side
+        parts = list(pool.map(lambda n: _store_status(stores, n, [f for f in fixes if n in f.stores], known,
+                                                      violations_cap, expected, secrets), names))
     out: dict[str, FixStatus] = {}
-    for name in FIX_STORES:
-        mine = [f for f in fixes if name in f.stores]
-        if not mine:
-            continue
-        try:
-            store = _pg(stores, name)
-            with store.read() as conn:
-                probe = _Probe(name, conn, stores, known)
-                params = {"run_id": None, "schemas": expected.schemas(name)}
-                fresh: dict[str, Any] | None = None
-                for f in mine:
-                    if (f.firebase_params and f.resolves and all(c in known for c in f.resolves)
-                            and not f.blocked_by and not f.verify):
-                        # its posts are its resolves checks with Firebase's disabled uids: the run's
-                        # counts say it, without listing every Auth user again
-                        st = out.setdefault(f.id, FixStatus(f, False, {}, {}))
-                        st.counts.update({c: len(known[c]) for c in f.resolves})
-                        st.needed = sum(st.counts.values()) > 0
-                        continue
-                    if f.firebase_params:  # read once per status, fresh; a failure is this fix's alone
-                        try:
-                            fresh = firebase_params(stores, f) if fresh is None else fresh
-                        except _Stop as stop:
-                            out[f.id] = FixStatus(f, None, {}, {}, error=stop.error)
-                            continue
-                    st = out.setdefault(f.id, FixStatus(f, False, {}, {}))
-                    opts = {o: None for o in f.options}
-                    if f.firebase_params:
-                        opts.update(fresh or {})
-                    for cid in f.resolves:
-                        keys = probe.keys(cid)
-                        if keys is not None:
-                            st.counts[cid] = st.counts.get(cid, 0) + len(keys)
-                    for cid in f.blocked_by:
-                        n = len(probe.keys(cid) or [])
-                        if n:
-                            st.blocked[cid] = st.blocked.get(cid, 0) + n
-                    need = sum(t.count(probe.keys(t.check) or []) for t in f.verify)
-                    if not need:  # a post query's first row is enough
-                        need += any(probe.exists(s.sql, {**params, **opts}) for s in f.posts)
-                    if any(s.kind == "each" for s in f.sections):
-                        listed, bad = _violations(f, probe, {**params, **opts}, cap=violations_cap)
-                        need += len(listed)
-                        st.blocked.update({v.key: v.count for v in bad})
-                        st.at_least.update(v.key for v in bad if violations_cap is not None and v.count > violations_cap)
-                    st.needed = bool(st.needed) or need > 0
-        except _Stop as stop:
-            for f in mine:
-                out[f.id] = FixStatus(f, None, {}, {}, error=stop.error)
-        except OpsError as exc:
-            for f in mine:
-                out[f.id] = FixStatus(f, None, {}, {}, error=str(exc))
-        except Exception as exc:  # noqa: BLE001
-            for f in mine:
-                out[f.id] = FixStatus(f, None, {}, {}, error=safe_message(exc, secrets))
+    for part in parts:  # in FIX_STORES order: a multi-store fix adds up its stores
+        for fid, st in part.items():
+            had = out.get(fid)
+            if had is None or st.error is not None:
+                out[fid] = st
+                continue
+            for cid, n in st.counts.items():
+                had.counts[cid] = had.counts.get(cid, 0) + n
+            for k, n in st.blocked.items():
+                had.blocked[k] = had.blocked.get(k, 0) + n
+            had.at_least |= st.at_least
+            had.needed = bool(had.needed) or bool(st.needed)
     return [out[f.id] for f in fixes if f.id in out]
+
+
+def _store_status(stores: Stores, name: str, mine: list[Fix], known: dict[str, list[str]],
+                  violations_cap: int | None, expected: Any, secrets: list[str]) -> dict[str, FixStatus]:
+    """The status of the fixes of one store, in one read-only transaction of its own (a multi-store
+    fix gets its part on this store)."""
+    out: dict[str, FixStatus] = {}
+    try:
+        store = _pg(stores, name)
+        with store.read() as conn:
+            probe = _Probe(name, conn, stores, known)
+            params = {"run_id": None, "schemas": expected.schemas(name)}
+            fresh: dict[str, Any] | None = None
+            for f in mine:
+                if (f.firebase_params and f.resolves and all(c in known for c in f.resolves)
+                        and not f.blocked_by and not f.verify):
+                    # its posts are its resolves checks with Firebase's disabled uids: the run's
+                    # counts say it, without listing every Auth user again
+                    st = out.setdefault(f.id, FixStatus(f, False, {}, {}))
+                    st.counts.update({c: len(known[c]) for c in f.resolves})
+                    st.needed = sum(st.counts.values()) > 0
+                    continue
+                if f.firebase_params:  # read once per status, fresh; a failure is this fix's alone
+                    try:
+                        fresh = firebase_params(stores, f) if fresh is None else fresh
+                    except _Stop as stop:
+                        out[f.id] = FixStatus(f, None, {}, {}, error=stop.error)
+                        continue
+                st = out.setdefault(f.id, FixStatus(f, False, {}, {}))
+                opts = {o: None for o in f.options}
+                if f.firebase_params:
+                    opts.update(fresh or {})
+                for cid in f.resolves:
+                    keys = probe.keys(cid)
+                    if keys is not None:
+                        st.counts[cid] = st.counts.get(cid, 0) + len(keys)
+                for cid in f.blocked_by:
+                    n = len(probe.keys(cid) or [])
+                    if n:
+                        st.blocked[cid] = st.blocked.get(cid, 0) + n
+                need = sum(t.count(probe.keys(t.check) or []) for t in f.verify)
+                if not need:  # a post query's first row is enough
+                    need += any(probe.exists(s.sql, {**params, **opts}) for s in f.posts)
+                if any(s.kind == "each" for s in f.sections):
+                    listed, bad = _violations(f, probe, {**params, **opts}, cap=violations_cap)
+                    need += len(listed)
+                    st.blocked.update({v.key: v.count for v in bad})
+                    st.at_least.update(v.key for v in bad if violations_cap is not None and v.count > violations_cap)
+                st.needed = bool(st.needed) or need > 0
+    except _Stop as stop:
+        for f in mine:
+            out[f.id] = FixStatus(f, None, {}, {}, error=stop.error)
+    except OpsError as exc:
+        for f in mine:
+            out[f.id] = FixStatus(f, None, {}, {}, error=str(exc))
+    except Exception as exc:  # noqa: BLE001
+        for f in mine:
+            out[f.id] = FixStatus(f, None, {}, {}, error=safe_message(exc, secrets))
+    return out
 
 
 def known_keys(run: CheckRun) -> dict[str, list[str]]:
