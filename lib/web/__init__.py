@@ -7,8 +7,9 @@ and use `web.<name>`; each name lives in one module of this package:
 - `cache`: the one error convention of the reads (`Read`: `.value` or `.error`, shown by
   `.or_stop()` / `.or_show()`) and the cache registry (`cached(ttl=…, groups=…)`, `clear(group)`).
 - `reads`: every read of the pages (pings, row counts, the history, sync jobs, tokens, schema,
-  weekly review, patient lookup, fixes' status and audit, the access log, the watcher's heartbeat
-  and its alerts), each returning a Read.
+  weekly review, patient lookup, fixes' status and audit, the access log), each returning a Read.
+- `alert_reads`: the reads of the Alerts page and the maintenance banner (the watcher's
+  heartbeat, the alert log, open checks, maintenance windows, channels), the same way.
 - `actions`: the check run (the server's latest run, Run checks now), the fixes' plan and apply,
   the alerts' test message and maintenance windows.
 - `widgets`: the page header (with the maintenance banner) and the down notice, the watcher's status, the colour language (badges, tiles, styled
@@ -28,6 +29,15 @@ from lib.web.actions import (
     send_test_alert,
     start_maintenance,
 )
+from lib.web.alert_reads import (
+    alert_attempts,
+    alert_channels,
+    alert_log,
+    maintenance_now,
+    maintenance_windows,
+    open_checks,
+    watch_heartbeat,
+)
 from lib.web.cache import PING_TTL_S, REFRESH_SECONDS, Read, cached, clear, derived
 from lib.web.frame import (
     STORE_LABELS,
@@ -40,18 +50,12 @@ from lib.web.frame import (
     show_error,
 )
 from lib.web.reads import (
-    alert_attempts,
-    alert_channels,
-    alert_log,
     audit_log,
     count_legend,
     count_note,
     fix_audit,
     fix_status,
     lookup_indexes,
-    maintenance_now,
-    maintenance_windows,
-    open_checks,
     patient_search,
     patient_view,
     ping,
@@ -65,7 +69,6 @@ from lib.web.reads import (
     token_report,
     token_rows_later,
     trends,
-    watch_heartbeat,
     weekly_trend,
 )
 from lib.web.widgets import (

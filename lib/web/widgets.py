@@ -23,8 +23,9 @@ from lib.errors import OpsError
 from lib.stores import Stores
 from lib.web.access import UNMASK_STATE, actor, demo_role_picker
 from lib.web.actions import fix_apply
+from lib.web.alert_reads import maintenance_now, watch_heartbeat
 from lib.web.frame import STORE_LABELS, get_settings, get_stores, plain, redact, show_error
-from lib.web.reads import maintenance_now, ping, watch_heartbeat
+from lib.web.reads import ping
 
 DEMO_BANNER = (
     "**Demo** — nothing is configured, so these are the dashboard's own demo stores holding "
@@ -67,7 +68,7 @@ def page_header(title: str, caption: str | None = None) -> Settings:
 
 
 def maintenance_banner(stores: Stores) -> None:
-    """On every page while a maintenance window lasts (lib.web.reads.maintenance_now, cached a few
+    """On every page while a maintenance window lasts (lib.web.alert_reads.maintenance_now, cached a few
     seconds; it goes away by itself at the window's end): until when, why, who started it."""
     for w in maintenance_now(stores):
         st.warning(f"**Maintenance window** until {w['ends_at']:%Y-%m-%d %H:%M} UTC: {plain(w['reason'])} "
