@@ -32,7 +32,7 @@ class FixStatus:
     at_least: set[str] = field(default_factory=set)  # blocked keys whose count is "more than" (a capped count)
 
     def blocked_text(self) -> dict[str, str]:
-        """Each blocker with its count as shown: `> 10,000` for a capped count."""
+        """Each blocker with its count as shown: `> N` for a count capped at N (`at_least`)."""
         return {k: (f"> {v - 1:,}" if k in self.at_least else f"{v:,}") for k, v in self.blocked.items()}
 
     def to_json(self) -> dict[str, Any]:
