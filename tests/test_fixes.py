@@ -514,9 +514,56 @@ def test_the_status_takes_a_complete_run_and_says_what_counting_says(stores: Any
     # with a run, rows violating a constraint are counted up to the cap: beyond it, "more than"
     exact = counted["validate_constraints"].blocked
     assert exact and max(exact.values()) > 1, "the demo plants no constraint with several violating rows"
+    # (a foreign key whose violating rows a held check names is counted from the run: exact)
+    from_run = {"core.medications.medications_document_id_fkey", "core.prescriptions.prescriptions_appointment_id_fkey"}
+    assert from_run <= exact.keys()
     capped = next(s for s in fixes.status(stores, run=run, cap=1) if s.fix.id == "validate_constraints")
-    assert capped.at_least == {k for k, v in exact.items() if v > 1}
-    assert capped.blocked == {k: min(v, 2) for k, v in exact.items()}
+    assert capped.at_least == {k for k, v in exact.items() if v > 1} - from_run
+    assert capped.blocked == {k: (v if k in from_run else min(v, 2)) for k, v in exact.items()}
     assert {capped.blocked_text()[k] for k in capped.at_least} == {"> 1"}
     assert capped.to_json()["blocked_at_least"] == sorted(capped.at_least)
     assert not held["validate_constraints"].at_least and "blocked_at_least" not in counted["validate_constraints"].to_json()
+
+
+def test_an_orphan_check_of_a_held_run_stands_for_its_foreign_keys_violations(stores: Any, demo: Any) -> None:
+    """CheckInfo.fk_rows: on the demo, each declared check's keys are exactly the rows its NOT VALID
+    foreign key's own violation query finds (in the same order); the status with a held run takes
+    them from the run (a run saying other keys changes what it says), and without a run or for
+    another shape the database is asked."""
+    from lib.checks.registry import REGISTRY
+    from lib.checks.runner import run_checks
+    from lib.fixes.counting import VIOLATIONS_WRAP, _listed, _Probe, _raw
+    from lib.fixes.files import list_fixes
+
+    demo.ensure()
+    run = run_checks(stores)
+    declared = {c.id for c in REGISTRY.values() if c.info.fk_rows is not None}
+    assert declared == {"orphan.medications_document", "orphan.prescriptions_appointment"}
+    fix = next(f for f in list_fixes() if f.id == "validate_constraints")
+    from lib.checks.constraints import load_expected
+    from lib.fixes.overview import known_keys
+
+    params = {"run_id": None, "schemas": load_expected().schemas("core")}
+    with stores.core.read() as conn:
+        held = _Probe("core", conn, stores, known_keys(run))
+        bare = _Probe("core", conn, stores)
+        stood_for = set()
+        for row in _listed(fix, held, params):
+            asked = [str(r[1]) for r in _raw(conn, VIOLATIONS_WRAP.format(sql=row["violations_sql"], n=10**9)).fetchall()]
+            assert bare.known_violations(row) is None  # no run: always asked
+            same = held.known_violations(row)
+            if same is not None:
+                stood_for.add(row["key"])
+                assert same == asked and same, row["key"]
+        assert stood_for == {"core.medications.medications_document_id_fkey",
+                             "core.prescriptions.prescriptions_appointment_id_fkey"}
+        # another shape is not stood for: the same listing row with another referenced column
+        row = next(r for r in _listed(fix, held, params) if r["key"] == "core.medications.medications_document_id_fkey")
+        assert held.known_violations({**row, "ref_columns": ["patient_id"]}) is None
+        assert held.known_violations({**row, "key_column": None}) is None
+
+    # the status reads the run: a run whose orphan check found one row says one
+    one = replace(run, results=[replace(r, count=1, keys=r.keys[:1]) if r.id == "orphan.medications_document" else r
+                                for r in run.results])
+    said = next(s for s in fixes.status(stores, run=one) if s.fix.id == "validate_constraints")
+    assert said.blocked["core.medications.medications_document_id_fkey"] == 1

@@ -75,6 +75,23 @@ class History:
     kind = "history"
 
 
+@dataclass(frozen=True)
+class ForeignKeyRows:
+    """The rows a foreign key added NOT VALID would reject, as a check names them: the check's keys
+    are exactly the `key` column of the rows of `table` (schema public) whose `columns`, when set,
+    have no row of `ref_table` with those `ref_columns`. `skips_nulls`: the check leaves out rows
+    with a NULL column, as a foreign key does; a check that does not is the same rows only where the
+    columns are NOT NULL. The Fixes page's status takes a held run's keys for that constraint's
+    violating rows instead of asking the database again (lib.fixes.counting)."""
+
+    table: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    key: str = "id"
+    skips_nulls: bool = True
+
+
 def sql(file: str, **binds: str) -> Sql:
     return Sql(file, tuple(binds.items()))
 
@@ -102,6 +119,7 @@ class CheckInfo:
     fix: str | None = None  # the fix (sql/fixes/<fix>.sql) the pages link it to; its header resolves it
     demo_history: str = "steady"  # one of HISTORIES
     unplanted: str | None = None  # why the demo and the bench data cannot plant a finding of it
+    fk_rows: ForeignKeyRows | None = None  # sql: its keys are the rows this foreign key rejects
 
     @property
     def kind(self) -> str:
@@ -179,9 +197,11 @@ CHECKS: tuple[CheckInfo, ...] = (
               sql("checks/orphan_appointments_patient"), fix="remap_appointment_patient_ids",
               demo_history="shrinking"),
     CheckInfo("orphan.prescriptions_appointment", "warn", (C,), "Prescriptions of no appointment", ORPHAN,
-              sql("checks/orphan_prescriptions_appointment"), fix="archive_orphan_rows"),
+              sql("checks/orphan_prescriptions_appointment"), fix="archive_orphan_rows",
+              fk_rows=ForeignKeyRows("prescriptions", ("appointment_id",), "appointments", ("id",), skips_nulls=False)),
     CheckInfo("orphan.medications_document", "warn", (C,), "Medications of no document", ORPHAN,
-              sql("checks/orphan_medications_document"), fix="archive_orphan_rows"),
+              sql("checks/orphan_medications_document"), fix="archive_orphan_rows",
+              fk_rows=ForeignKeyRows("medications", ("document_id",), "documents", ("id",))),
     CheckInfo("orphan.rag_chunks_document", "warn", (S,), "RAG chunks of no document", ORPHAN,
               sql("checks/orphan_rag_chunks_document"), fix="remove_orphan_rag_chunks", demo_history="growing"),
     CheckInfo("orphan.supabase_documents_patient", "error", (S, FA), "Supabase documents of no Firebase user", ORPHAN,

@@ -4,7 +4,9 @@
 --             the expected constraints name (constraint.not_valid), one at a time: count the rows
 --             that violate it and, when none does, VALIDATE CONSTRAINT. The query below lists
 --             them; for each it builds (with format's %I quoting) the query that finds the
---             violating rows and the VALIDATE statement, and the runner runs those, in order.
+--             violating rows and the VALIDATE statement, and the runner runs those, in order;
+--             a foreign key's shape (key column, columns, referenced table and columns) lets a
+--             held run's orphan check stand for its violating rows on the Fixes page.
 --             When any constraint has violating rows, nothing is validated: the runner refuses
 --             and names each such constraint with its rows.
 -- store:      core, supabase
@@ -38,7 +40,20 @@ SELECT n.nspname::text                   AS schema_name,
            ELSE format('SELECT %s::text AS key FROM %I.%I c WHERE NOT (%s)',
                        pk.expr, n.nspname, c.relname, pg_get_expr(con.conbin, con.conrelid))
        END                               AS violations_sql,
-       format('ALTER TABLE %I.%I VALIDATE CONSTRAINT %I', n.nspname, c.relname, con.conname) AS validate_sql
+       format('ALTER TABLE %I.%I VALIDATE CONSTRAINT %I', n.nspname, c.relname, con.conname) AS validate_sql,
+       -- a foreign key's shape, so a check known to name the same rows can stand for its violations
+       pk.col                            AS key_column,
+       rn.nspname::text                  AS ref_schema,
+       rc.relname::text                  AS ref_table,
+       (SELECT array_agg(a.attname::text ORDER BY k.ord)
+        FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
+        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS columns,
+       (SELECT array_agg(a.attname::text ORDER BY k.ord)
+        FROM unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
+        JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS ref_columns,
+       (SELECT bool_and(a.attnotnull)
+        FROM unnest(con.conkey) AS k (attnum)
+        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS columns_not_null
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -46,12 +61,11 @@ LEFT JOIN pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 CROSS JOIN LATERAL (
     -- the row's key: its single-column primary key, else its ctid
-    SELECT coalesce(
-        (SELECT format('c.%I', a.attname)
-         FROM pg_constraint p
-         JOIN pg_attribute a ON a.attrelid = p.conrelid AND a.attnum = p.conkey[1]
-         WHERE p.conrelid = con.conrelid AND p.contype = 'p' AND cardinality(p.conkey) = 1),
-        'c.ctid') AS expr
+    SELECT coalesce(format('c.%I', k.col), 'c.ctid') AS expr, k.col
+    FROM (SELECT (SELECT a.attname::text
+                  FROM pg_constraint p
+                  JOIN pg_attribute a ON a.attrelid = p.conrelid AND a.attnum = p.conkey[1]
+                  WHERE p.conrelid = con.conrelid AND p.contype = 'p' AND cardinality(p.conkey) = 1) AS col) k
 ) pk
 WHERE con.contype IN ('f', 'c')
   AND NOT con.convalidated
