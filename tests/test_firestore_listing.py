@@ -133,3 +133,38 @@ def test_a_page_that_misses_its_deadline_once_is_retried_from_the_last_id(stores
         relay.close()
     assert first + rest == expected  # nothing lost, nothing twice
     assert waited >= 1.0  # the held page did miss its deadline, and the listing went on
+
+
+def test_the_incremental_runs_reads_are_asked_again_after_a_missed_deadline(stores: Any) -> None:
+    """The incremental run's by-id reads (in batches of page_size), its count and its delta query
+    take the page deadline and are asked again after a transient error, as a listing page is; a
+    lookup's by-id read (not persistent) is one batched read, and both give the same documents."""
+    expected = _ids_in_the_emulator(stores)
+    some = expected[::7][:60]
+    relay = _HoldingRelay(stores.firebase.firestore_emulator_host)
+    try:
+        store = _store(stores, host=f"127.0.0.1:{relay.port}", page_size=25, page_timeout_s=1.0)
+        plain = store.get_profiles(some + ["no-such-uid"])
+        assert sorted(plain) == sorted(some)  # a missing document is left out
+        for read in (lambda: store.get_profiles(some + ["no-such-uid"], persistent=True),
+                     lambda: store.count_profiles(1.0, persistent=True),
+                     lambda: store.profiles_since("0000", ["email"])):
+            relay.hold(1.3)  # the first answer comes after its 1 s deadline: asked again
+            t0 = time.perf_counter()
+            got = read()
+            assert time.perf_counter() - t0 >= 1.0
+            if isinstance(got, dict):
+                assert got == plain  # three batches of 25, the same documents
+            elif isinstance(got, int):
+                assert got == len(expected)
+            else:
+                since = sorted(u for u in got["uid"].to_pylist())
+                assert set(since) <= set(expected) and since  # the demo's profiles have an updated_at
+        # past PAGE_ATTEMPTS misses, one sentence naming the deadline and the setting
+        stuck = _store(stores, page_size=25, page_timeout_s=0.0001)
+        with pytest.raises(StoreUnavailable) as err:
+            stuck.get_profiles(some, persistent=True)
+        assert "deadline" in str(err.value) and "FIRESTORE_PAGE_TIMEOUT_S" in str(err.value)
+        assert "\n" not in str(err.value)
+    finally:
+        relay.close()

@@ -10,7 +10,8 @@ from typing import Any
 
 from lib import history
 from lib.bench.incremental import KINDS, apply_changes
-from lib.checks.incremental import INCREMENTAL_PARTS, forget
+from lib.checks.incremental import INCREMENTAL_PARTS
+from lib.checks.kept import forget
 from lib.checks.runner import run_checks, to_json
 from lib.services import EmbeddedServices
 from tests.support import _env, _rows, _run_cli

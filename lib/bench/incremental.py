@@ -180,7 +180,7 @@ def main(argv: list[str]) -> int:
     stores = _stores()
     try:
         if name == "base":
-            from lib.checks.incremental import forget
+            from lib.checks.kept import forget
 
             forget(stores)
             result = timed_run(stores, incremental=True)

@@ -17,10 +17,10 @@ clock when the read began). A run then reads, per part:
   vanished rows dropped; Firestore, which has no cheap id listing, is listed again in full.
 - Firebase Auth has no "changed since" listing: the kept listing is refreshed by uid (`get_users`,
   100 a call) for every uid a changed, added or deleted row of another part names (its old and new
-  uid) and every uid the previous run's findings name (lib.history keeps their keys in the ops
-  database); the Firestore profiles of the uids the changes name are read by id the same way. A change made in Auth
-  alone to a uid nothing else names is seen at the next listing, every INCREMENTAL_AUTH_MAX_AGE_S;
-  its age is shown (`last_full_at`).
+  uid) and every uid the previous run's findings of a user Auth has name (KEYED_CHECKS; lib.history
+  keeps their keys in the ops database); the Firestore profiles of the uids the changes name are
+  read by id the same way. A change made in Auth alone to a uid nothing else names is seen at the
+  next listing, every INCREMENTAL_AUTH_MAX_AGE_S; its age is shown (`last_full_at`).
 - everything is read in full when the copy is missing, its stores differ, or its last full read is
   older than INCREMENTAL_FULL_EVERY_S (the nightly full read).
 
@@ -31,36 +31,35 @@ catalog checks are carried from their last full read for INCREMENTAL_FULL_EVERY_
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
-import json
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.ipc as ipc
 
 from lib.checks.engine import Engine
+from lib.checks.kept import Kept, age_s, iso, load_kept, locked, now_iso, read_meta, save_kept, state_dir
 from lib.checks.sync import FB_USER_COLUMNS, KEYS_LIMIT, PARTS, Found, Loaded, Snapshot, _batches, _Findings, run_engine
 from lib.errors import StoreUnavailable, safe_message
 from lib.stores import Stores, columnar
 
 INCREMENTAL_PARTS = ("core_users", "sb_users", "fs_profiles", "fb_users")
-# checks whose previous findings' uids are looked up again in Firebase (their keys start with a uid)
-KEYED_CHECKS = ("sync.firebase_user_missing_in_core", "sync.core_user_missing_in_firebase",
-                "sync.profile_missing", "sync.field_drift")
+# checks whose previous findings' uids are looked up again in Firebase (their keys start with a uid):
+# those naming a user Auth has (a ghost Auth user, a drifting email or phone), which Auth alone can
+# delete or change, as a fix does. Findings of a uid Auth lacks (sync.core_user_missing_in_firebase)
+# or of a missing profile (sync.profile_missing, a Firestore matter) are not: they are as many as the
+# patients Firebase does not hold, and Auth gains a uid it has no user for only by an import, seen
+# at the next listing unless another store's change names the uid.
+KEYED_CHECKS = ("sync.firebase_user_missing_in_core", "sync.field_drift")
 FS_FIELDS = ["email", "phone"]
 FB_COLUMNS = FB_USER_COLUMNS  # what the full run lists: the access checks read `disabled`
-VERSION = 1
+BUCKET_WIDTH = 3  # deletions are found per id bucket of this many leading hex digits: 4,096 buckets
 # the SQL files of each PostgreSQL identity part: the clock, the full read, the delta, the bucket
 # counts and the rows of some buckets
 SQL_OF = {
@@ -89,130 +88,6 @@ class IncrementalSnapshot(Snapshot):
     reads: dict[str, PartRead] = field(default_factory=dict)
 
 
-@dataclass
-class _Kept:
-    table: pa.Table
-    watermark: str | None  # the store's clock at the start of the last read (None: Auth)
-    last_full_at: str
-
-
-# ---------------------------------------------------------------------- the kept copy on disk
-_mem: dict[str, dict[str, _Kept]] = {}
-_mem_lock = threading.Lock()
-
-
-def state_dir(stores: Stores) -> Path:
-    s = stores.settings
-    ident = [str(stores.demo), str(s.healbridge_data_dir), str(s.supabase_url), str(s.firebase_project_id),
-             str(s.firebase_auth_emulator_host), str(s.firestore_emulator_host), str(s.google_application_credentials)]
-    ident += [v.get_secret_value() if v is not None else "" for v in (s.core_database_url, s.supabase_db_url)]
-    digest = hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
-    return Path(s.healbridge_data_dir) / "incremental" / digest
-
-
-@contextlib.contextmanager
-def _locked(d: Path) -> Iterator[None]:
-    """One incremental run at a time per kept copy (the watcher and a command line may overlap)."""
-    d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(d / "lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _meta(d: Path) -> dict[str, Any]:
-    try:
-        meta: dict[str, Any] = json.loads((d / "meta.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return meta if meta.get("version") == VERSION else {}
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
-def _load_kept(d: Path) -> dict[str, _Kept]:
-    key = str(d)
-    meta = _meta(d)
-    parts = meta.get("parts", {})
-    with _mem_lock:
-        mem = _mem.get(key)
-    if mem is not None and {p: (k.watermark, k.last_full_at) for p, k in mem.items()} == {
-            p: (v["watermark"], v["last_full_at"]) for p, v in parts.items()}:
-        return dict(mem)
-    out: dict[str, _Kept] = {}
-    for p, v in parts.items():
-        try:
-            with pa.memory_map(str(d / f"{p}.arrow")) as src:
-                table = ipc.open_file(src).read_all()
-        except (OSError, pa.ArrowInvalid):
-            continue
-        out[p] = _Kept(table, v["watermark"], v["last_full_at"])
-    return out
-
-
-def _save_kept(d: Path, kept: dict[str, _Kept], changed: set[str], extra: dict[str, Any]) -> None:
-    for p, k in kept.items():
-        if p not in changed:
-            continue
-        sink = pa.BufferOutputStream()
-        with ipc.new_file(sink, k.table.schema) as w:
-            w.write_table(k.table)
-        _write(d / f"{p}.arrow", sink.getvalue().to_pybytes())
-    meta = {"version": VERSION, **extra,
-            "parts": {p: {"watermark": k.watermark, "last_full_at": k.last_full_at} for p, k in kept.items()}}
-    _write(d / "meta.json", json.dumps(meta).encode())
-    with _mem_lock:
-        _mem[str(d)] = dict(kept)
-
-
-def forget(stores: Stores) -> None:
-    """Drop the kept copy (the data under it was replaced, e.g. the demo refilled): the next
-    incremental run reads everything in full."""
-    d = state_dir(stores)
-    with _mem_lock:
-        _mem.pop(str(d), None)
-    with contextlib.suppress(OSError):
-        (d / "meta.json").unlink()
-
-
-# ---------------------------------------------------------------------- the catalog checks' cadence
-def reused_constraints(stores: Stores) -> tuple[str, dict[str, dict[str, Any]]] | None:
-    """The catalog checks' results of their last full read, if younger than INCREMENTAL_FULL_EVERY_S."""
-    got = _meta(state_dir(stores)).get("constraints")
-    if not got or _age_s(got["at"]) > stores.settings.incremental_full_every_s:
-        return None
-    return got["at"], got["results"]
-
-
-def save_constraints(stores: Stores, at: datetime, results: dict[str, dict[str, Any]]) -> None:
-    d = state_dir(stores)
-    with _locked(d):
-        meta = _meta(d) or {"version": VERSION, "parts": {}}
-        meta["constraints"] = {"at": _iso(at), "results": results}
-        _write(d / "meta.json", json.dumps(meta).encode())
-
-
-# ---------------------------------------------------------------------- helpers
-def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat()
-
-
-def _now() -> str:
-    return _iso(datetime.now(UTC))
-
-
-def _age_s(iso: str) -> float:
-    return (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
-
-
 def _strings(t: pa.Table, columns: list[str]) -> pa.Table:
     return pa.table({c: (t[c].cast(pa.string()) if c in t.column_names else pa.nulls(t.num_rows, pa.string()))
                      for c in columns})
@@ -234,7 +109,7 @@ def _merge(old: pa.Table, delta: pa.Table, key: str, drop: pa.Array | list[str],
 
 def _bucket_counts(t: pa.Table) -> dict[str, tuple[int, int]]:
     """Rows (and rows with a patients row, where the part has is_patient) per id bucket."""
-    b = pc.utf8_slice_codeunits(t["id"], 0, 2)
+    b = pc.utf8_slice_codeunits(t["id"], 0, BUCKET_WIDTH)
     pat = (pc.cast(pc.equal(t["is_patient"], "t"), pa.int64()) if "is_patient" in t.column_names
            else pa.nulls(t.num_rows, pa.int64()))
     g = pa.table({"b": b, "p": pat}).group_by("b").aggregate([([], "count_all"), ("p", "sum")])
@@ -266,7 +141,7 @@ def load(stores: Stores, parts: set[str], down: dict[str, str], secrets: list[st
     `started`: when the run began (its saved started_at)."""
     d = state_dir(stores)
     # the run's engine, as Snapshot.load makes it (the checks are its SQL); closed if the load fails
-    with _locked(d), run_engine(stores).closed_on_error() as engine:
+    with locked(d), run_engine(stores).closed_on_error() as engine:
         return _load(stores, d, parts, down, secrets, keys_limit, started, engine)
 
 
@@ -282,14 +157,14 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         wanted.update(PARTS[p].after)
     if wanted & set(INCREMENTAL_PARTS):  # together: a delta's uids are looked up in Firebase in the same run
         wanted |= set(INCREMENTAL_PARTS)
-    kept = _load_kept(d)
+    kept = load_kept(d)
     oldest = min((k.last_full_at for p, k in kept.items() if p != "fb_users"), default=None)
-    if oldest is None or _age_s(oldest) > s.incremental_full_every_s:
+    if oldest is None or age_s(oldest) > s.incremental_full_every_s:
         kept = {p: k for p, k in kept.items() if p == "fb_users"}  # the nightly full read (Auth: own cadence)
     margin = timedelta(seconds=s.incremental_margin_s)
     touched: set[str] = set()
     fs_count: list[int] = []  # Firestore's count of profiles, taken beside the delta
-    new_kept: dict[str, _Kept] = {}
+    new_kept: dict[str, Kept] = {}
     lock = threading.Lock()
 
     def guarded(part: str, fn: Callable[[], None]) -> None:
@@ -315,7 +190,7 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
             engine.drop(part)
         return Loaded(engine.load(part, got, _batches(PARTS[part], region)))
 
-    def done(part: str, k: _Kept, mode: str, rows: int, note: str = "", changed: set[str] | None = None) -> None:
+    def done(part: str, k: Kept, mode: str, rows: int, note: str = "", changed: set[str] | None = None) -> None:
         with lock:
             new_kept[part] = k
             snap.frames[part] = into_engine(part, k.table.drop_columns([c for c in ("_k",) if c in k.table.column_names]))
@@ -327,13 +202,13 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         if not hasattr(store, "arrow"):  # the Supabase HTTP API: no SQL, read in full every run
             t = PARTS[part].loader(stores, {})
             assert isinstance(t, pa.Table)
-            done(part, _Kept(t, None, _now()), "full", t.num_rows, "no SQL access: read in full")
+            done(part, Kept(t, None, now_iso()), "full", t.num_rows, "no SQL access: read in full")
             return
-        wm = _iso(store.scalar(sql["now"]))
+        wm = iso(store.scalar(sql["now"]))
         old = kept.get(part)
         if old is None:
             t = store.arrow(sql["all"])
-            done(part, _Kept(t, wm, _now()), "full", t.num_rows)
+            done(part, Kept(t, wm, now_iso()), "full", t.num_rows)
             return
         since = datetime.fromisoformat(old.watermark or wm) - margin
         delta = store.arrow(sql["since"], {"since": since})
@@ -345,32 +220,34 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         merged = _merge(old.table, delta, "id", changed_ids, order=True)
         # the merged copy holds every current row (changed ones from the delta), so a bucket holding
         # more than the store's count lost rows (or, core, a patients row): only those are read again
-        stale = _stale_buckets(have_all=_bucket_counts(merged), counted=store.rows(sql["buckets"]))
+        width = {"width": BUCKET_WIDTH}
+        stale = _stale_buckets(have_all=_bucket_counts(merged), counted=store.rows(sql["buckets"], width))
         note = ""
         if stale:
-            again = store.arrow(sql["in_buckets"], {"buckets": stale})
+            again = store.arrow(sql["in_buckets"], {"buckets": stale, **width})
             rows += again.num_rows
-            in_stale = pc.is_in(pc.utf8_slice_codeunits(merged["id"], 0, 2), value_set=pa.array(stale, pa.string()))
+            in_stale = pc.is_in(pc.utf8_slice_codeunits(merged["id"], 0, BUCKET_WIDTH),
+                                value_set=pa.array(stale, pa.string()))
             changed |= _uids(merged, "firebase_uid", in_stale) | _uids(again, "firebase_uid")
             merged = _merge(merged.filter(pc.invert(in_stale)), again, "id", [], order=True)
-            note = f"deletions: {len(stale)} of 256 id buckets read again"
-        done(part, _Kept(merged, wm, old.last_full_at), "incremental", rows, note, changed)
+            note = f"deletions: {len(stale)} of {16 ** BUCKET_WIDTH:,} id buckets read again"
+        done(part, Kept(merged, wm, old.last_full_at), "incremental", rows, note, changed)
 
     def fs_delta() -> None:
         assert stores.firebase is not None
-        wm = _now()
+        wm = now_iso()
         old = kept.get("fs_profiles")
         if old is None:
             t = stores.firebase.profiles_table(FS_FIELDS)
-            done("fs_profiles", _Kept(t, wm, wm), "full", t.num_rows)
+            done("fs_profiles", Kept(t, wm, wm), "full", t.num_rows)
             return
         since = datetime.fromisoformat(old.watermark or wm) - margin
         with ThreadPoolExecutor(max_workers=1) as one:  # the count (for deletions) beside the delta
-            counted = one.submit(stores.firebase.count_profiles, stores.firebase.page_timeout_s)
-            delta = stores.firebase.profiles_since(_iso(since), FS_FIELDS)
+            counted = one.submit(stores.firebase.count_profiles, stores.firebase.page_timeout_s, persistent=True)
+            delta = stores.firebase.profiles_since(iso(since), FS_FIELDS)
             fs_count.append(counted.result())
         merged = _merge(old.table, delta, "uid", delta["uid"], order=False)
-        done("fs_profiles", _Kept(merged, wm, old.last_full_at), "incremental", delta.num_rows, "",
+        done("fs_profiles", Kept(merged, wm, old.last_full_at), "incremental", delta.num_rows, "",
              _uids(delta, "uid"))
 
     other = sorted(p for p in wanted - set(INCREMENTAL_PARTS) if "fb_users" not in PARTS[p].after)
@@ -382,7 +259,7 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         with lock:
             snap.frames[part] = got
         n = got.rows if isinstance(got, Loaded) else 0
-        snap.reads[part] = PartRead(PARTS[part].store, "full", n, _now(),
+        snap.reads[part] = PartRead(PARTS[part].store, "full", n, now_iso(),
                                     "" if isinstance(got, Loaded) else "read in full; rows not counted")
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -396,7 +273,7 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
         rest = [pool.submit(guarded, p, lambda p=p: plain(p)) for p in other]  # type: ignore[misc]
         for f in futs:
             f.result()
-        prev, unknown = _previous_uids(stores, _meta(d).get("run_started_at"))
+        prev, unknown = _previous_uids(stores, read_meta(d).get("run_started_at"))
         phase2 = []  # Auth: the uids of the changes and of the previous findings; Firestore: of the changes
         if "fb_users" in wanted:
             phase2.append(pool.submit(guarded, "fb_users", lambda: _fb(stores, kept, touched | prev, done, unknown)))
@@ -417,8 +294,8 @@ def _load(stores: Stores, d: Path, parts: set[str], down: dict[str, str], secret
     # an identity part that failed: nothing is kept of this run (the next reads from the old
     # watermarks again), so no change read here is lost before Firebase has been asked about it
     if not any(p in snap.errors for p in INCREMENTAL_PARTS) and new_kept:
-        _save_kept(d, {**kept, **new_kept}, set(new_kept),
-                   {"constraints": _meta(d).get("constraints"), "run_started_at": _iso(started)})
+        save_kept(d, {**kept, **new_kept}, set(new_kept),
+                   {"constraints": read_meta(d).get("constraints"), "run_started_at": iso(started)})
     return snap
 
 
@@ -439,17 +316,17 @@ def _previous_uids(stores: Stores, previous_run_started: str | None) -> tuple[se
     return {str(k).split("|", 1)[0] for r in rows if r["check_id"] in KEYED_CHECKS for k in r["keys"]}, why
 
 
-def _fb(stores: Stores, kept: dict[str, _Kept], touched: set[str], done: Any, unknown: str) -> None:
+def _fb(stores: Stores, kept: dict[str, Kept], touched: set[str], done: Any, unknown: str) -> None:
     assert stores.firebase is not None
     old = kept.get("fb_users")
     why = ("" if old is not None else "no kept listing")
-    if old is not None and _age_s(old.last_full_at) > stores.settings.incremental_auth_max_age_s:
+    if old is not None and age_s(old.last_full_at) > stores.settings.incremental_auth_max_age_s:
         why = "the kept listing is older than INCREMENTAL_AUTH_MAX_AGE_S"
     why = why or unknown
     if why or old is None:
-        now = _now()
+        now = now_iso()
         t = stores.firebase.users_table(FB_COLUMNS)
-        done("fb_users", _Kept(t, None, now), "full", t.num_rows, why)
+        done("fb_users", Kept(t, None, now), "full", t.num_rows, why)
         return
     uids = sorted(touched)
     chunks = [uids[i:i + 1000] for i in range(0, len(uids), 1000)]  # get_users asks 100 a call: 4 callers at once
@@ -457,11 +334,11 @@ def _fb(stores: Stores, kept: dict[str, _Kept], touched: set[str], done: Any, un
         rows = [r for got in pool.map(stores.firebase.get_users, chunks) for r in got]
     found = columnar.records(rows, list(FB_COLUMNS))
     merged = _merge(old.table, found, "uid", uids, order=False)
-    done("fb_users", _Kept(merged, None, old.last_full_at), "incremental", found.num_rows,
-         f"{len(uids)} uids looked up; listed {round(_age_s(old.last_full_at))} s ago")
+    done("fb_users", Kept(merged, None, old.last_full_at), "incremental", found.num_rows,
+         f"{len(uids)} uids looked up; listed {round(age_s(old.last_full_at))} s ago")
 
 
-def _fs_by_id(stores: Stores, new_kept: dict[str, _Kept], touched: set[str], done: Any,
+def _fs_by_id(stores: Stores, new_kept: dict[str, Kept], touched: set[str], done: Any,
               snap: IncrementalSnapshot, counted: int) -> None:
     """Profiles of the touched uids read by id (deleted ones go), then Firestore's count (taken
     beside the delta) says whether other profiles went away: then it is listed again. A profile
@@ -469,16 +346,16 @@ def _fs_by_id(stores: Stores, new_kept: dict[str, _Kept], touched: set[str], don
     assert stores.firebase is not None
     cur, read = new_kept["fs_profiles"], snap.reads["fs_profiles"]
     uids = sorted(touched)
-    docs = stores.firebase.get_profiles(uids) if uids else {}
+    docs = stores.firebase.get_profiles(uids, persistent=True) if uids else {}
     found = columnar.records([{"uid": u, **v} for u, v in docs.items()], ["uid", *FS_FIELDS])
     merged = _merge(cur.table, found, "uid", uids, order=False)
     rows = read.rows_read + len(uids)
     if merged.num_rows != counted:
         t = stores.firebase.profiles_table(FS_FIELDS)
-        done("fs_profiles", _Kept(t, cur.watermark, cur.watermark or _now()), "full", rows + t.num_rows,
+        done("fs_profiles", Kept(t, cur.watermark, cur.watermark or now_iso()), "full", rows + t.num_rows,
              "profiles were deleted: listed again")
         return
-    done("fs_profiles", _Kept(merged, cur.watermark, cur.last_full_at), "incremental", rows, read.note)
+    done("fs_profiles", Kept(merged, cur.watermark, cur.last_full_at), "incremental", rows, read.note)
 
 
 # ---------------------------------------------------------------------- provenance
@@ -487,7 +364,7 @@ def provenance(parts: tuple[str, ...], reads: dict[str, PartRead] | None, starte
     full read of its parts."""
     rs = [reads[p] for p in parts if reads and p in reads]
     if not rs:
-        return "full", _iso(started)
+        return "full", iso(started)
     mode = "incremental" if any(r.mode == "incremental" for r in rs) else "full"
     return mode, min(r.last_full_at for r in rs)
 

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from lib.checks import incremental as inc
+from lib.checks import kept
 from lib.checks.ids import CHECKS, STORE_OF_PART
 from lib.checks.registry import REGISTRY, Check
 from lib.checks.sync import KEYS_LIMIT, PARTS, Snapshot, finish
@@ -128,7 +129,7 @@ def run_checks(
                     sql_futs[c.id] = pool.submit(_run_sql, stores, c)
         con_checks = [c for c in checks if c.kind == "constraints"]
         both_up = {"core", "supabase"} <= set(needed) and not {"core", "supabase"} & set(down)
-        reused = inc.reused_constraints(stores) if incremental and con_checks and both_up else None
+        reused = kept.reused_constraints(stores) if incremental and con_checks and both_up else None
         con_fut = pool.submit(_run_constraints, stores, needed, down, secrets) if con_checks and not reused else None
         parts = {p for c in checks if c.kind == "snapshot" for p in c.parts}
         snap_fut: Future[Snapshot] | None = None
@@ -159,7 +160,7 @@ def run_checks(
                     results[c.id] = CheckResult(c.id, c.info.severity, len(keys), keys[:keys_limit], ms,
                                                 fix=c.info.fix)
             if incremental and not errors and both_up:
-                inc.save_constraints(stores, started, {c.id: {"count": results[c.id].count, "keys": results[c.id].keys}
+                kept.save_constraints(stores, started, {c.id: {"count": results[c.id].count, "keys": results[c.id].keys}
                                                        for c in con_checks})
         elif reused is not None:
             at, saved = reused

@@ -64,7 +64,7 @@ def load_data(stores: Stores, data: DemoData, progress: Callable[[str], None]) -
     )
     progress(f"Loading Firebase Auth ({len(data.firebase_users):,} users) and Firestore ({len(data.firestore):,} profiles)")
     stores.firebase.wipe_emulators()
-    from lib.checks.incremental import forget
+    from lib.checks.kept import forget
     from lib.checks.sync import forget_firebase_listings
 
     forget_firebase_listings()

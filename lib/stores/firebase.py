@@ -13,10 +13,10 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import firebase_admin
 import pyarrow as pa
@@ -52,6 +52,7 @@ _TRANSIENT = (gexc.DeadlineExceeded, gexc.ServiceUnavailable, gexc.InternalServe
               gexc.ResourceExhausted, gexc.Aborted)
 
 _env_lock = threading.Lock()
+T = TypeVar("T")
 
 
 def _bounded_retry() -> Retry:
@@ -318,16 +319,47 @@ class FirebaseStore:
         """Every `patients/{uid}` document (streamed) as an Arrow table: uid and `fields`, as strings."""
         return columnar.records(self.iter_profiles(fields), ["uid", *fields])
 
-    def get_profiles(self, uids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """`patients/{uid}` documents in one batched read (bounded retries: a dead store fails fast)."""
+    def _attempts(self, what: str, read: Callable[[], T]) -> T:
+        """`read` (one Firestore read with the page deadline), asked again after a transient error
+        as a listing page is (PAGE_ATTEMPTS, backing off): the incremental run's by-id reads, delta
+        and count must not lose a run to a busy emulator's missed deadline."""
+        attempt = 0
+        while True:
+            try:
+                return read()
+            except _TRANSIENT as exc:
+                attempt += 1
+                if attempt < PAGE_ATTEMPTS:
+                    time.sleep(PAGE_BACKOFF_S * 2 ** (attempt - 1))
+                    continue
+                if isinstance(exc, gexc.DeadlineExceeded):
+                    raise StoreUnavailable(
+                        f"firebase firestore: {what} missed its {self.page_timeout_s:g} s deadline {attempt} times "
+                        "in a row (raise FIRESTORE_PAGE_TIMEOUT_S if the store is only slow)") from exc
+                raise _firebase_error("firestore", exc) from exc
+            except Exception as exc:
+                raise _firebase_error("firestore", exc) from exc
+
+    def get_profiles(self, uids: Iterable[str], *, persistent: bool = False) -> dict[str, dict[str, Any]]:
+        """`patients/{uid}` documents read by id. By default one batched read with bounded retries
+        (a lookup fails fast on a dead store); `persistent` (the incremental run): batches of
+        `page_size` (at most 1,000), each with the page deadline, asked again after a transient
+        error (_attempts)."""
         refs = [self.db.collection(PROFILES).document(u) for u in uids]
+        if not persistent:
+            try:
+                return {snap.id: snap.to_dict() or {}
+                        for snap in self.db.get_all(refs, retry=_bounded_retry(), timeout=FIRESTORE_TIMEOUT_S)
+                        if snap.exists}
+            except Exception as exc:
+                raise _firebase_error("firestore", exc) from exc
         out: dict[str, dict[str, Any]] = {}
-        try:
-            for snap in self.db.get_all(refs, retry=_bounded_retry(), timeout=FIRESTORE_TIMEOUT_S):
-                if snap.exists:
-                    out[snap.id] = snap.to_dict() or {}
-        except Exception as exc:
-            raise _firebase_error("firestore", exc) from exc
+        step = max(1, min(self.page_size, 1000))
+        for i in range(0, len(refs), step):
+            batch = refs[i:i + step]
+            snaps = self._attempts(f"a read of {len(batch):,} profiles by id", lambda batch=batch: list(  # type: ignore[misc]
+                self.db.get_all(batch, retry=_no_retry(), timeout=self.page_timeout_s)))
+            out.update({snap.id: snap.to_dict() or {} for snap in snaps if snap.exists})
         return out
 
     def find_profiles(self, field: str, op: str, value: Any, limit: int = 50) -> dict[str, dict[str, Any]]:
@@ -348,21 +380,23 @@ class FirebaseStore:
         from google.cloud.firestore_v1.base_query import FieldFilter
 
         query = self.db.collection(PROFILES).where(filter=FieldFilter("updated_at", ">=", since_iso)).select(fields)
-        try:
-            rows = [{"uid": snap.id, **(snap.to_dict() or {})}
-                    for snap in query.stream(timeout=self.page_timeout_s, retry=_bounded_retry())]
-        except Exception as exc:
-            raise _firebase_error("firestore", exc) from exc
-        return columnar.records(rows, ["uid", *fields])
+        snaps = self._attempts("the query of the profiles changed since the last run",
+                               lambda: list(query.get(timeout=self.page_timeout_s, retry=_no_retry())))
+        return columnar.records(({"uid": snap.id, **(snap.to_dict() or {})} for snap in snaps), ["uid", *fields])
 
-    def count_profiles(self, timeout_s: float | None = None) -> int:
+    def count_profiles(self, timeout_s: float | None = None, *, persistent: bool = False) -> int:
         """Firestore's count aggregation of the profiles (`timeout_s`: its deadline, else the store's;
-        the emulator counts by scanning the collection)."""
-        try:
-            res = self.db.collection(PROFILES).count().get(timeout=timeout_s or self.timeout_s, retry=_bounded_retry())
-            return int(res[0][0].value)
-        except Exception as exc:
-            raise _firebase_error("firestore", exc) from exc
+        the emulator counts by scanning the collection). `persistent` (the incremental run): asked
+        again after a transient error (_attempts); else bounded retries (the Stores page)."""
+        query = self.db.collection(PROFILES).count()
+        if not persistent:
+            try:
+                return int(query.get(timeout=timeout_s or self.timeout_s, retry=_bounded_retry())[0][0].value)
+            except Exception as exc:
+                raise _firebase_error("firestore", exc) from exc
+        res = self._attempts("the count of the profiles",
+                             lambda: query.get(timeout=timeout_s or self.timeout_s, retry=_no_retry()))
+        return int(res[0][0].value)
 
     def write_profiles(self, docs: dict[str, dict[str, Any]]) -> None:
         """Write documents in batches of 500 (the demo and the benchmark fill the store this way)."""
