@@ -463,9 +463,15 @@ def test_validate_constraints_names_each_violated_check_and_key(fresh: tuple[Any
     _exec(url, "UPDATE public.documents SET status = 'lost' WHERE id = %s", (doc,))
     _exec(url, "ALTER TABLE public.documents ADD CONSTRAINT documents_status_check "
                "CHECK (status IN ('uploaded', 'processing', 'processed', 'failed')) NOT VALID")
+    # a table without a single-column primary key: its rows are named by their ctid
+    _exec(url, "CREATE TABLE public.document_tags (document_id uuid NOT NULL, tag text NOT NULL)")
+    _exec(url, "INSERT INTO public.document_tags VALUES (%s, 'ok'), (%s, '')", (doc, doc))
+    _exec(url, "ALTER TABLE public.document_tags ADD CONSTRAINT document_tags_tag_check "
+               "CHECK (tag <> '') NOT VALID")
     fp = fingerprint(stores)
     r = fixes.plan(stores, "validate_constraints", ONCALL)
     found = {v.key: v for v in r.violations}
+    assert found["supabase.document_tags.document_tags_tag_check"].sample == ["(0,2)"]
     assert found["supabase.documents.documents_status_check"].sample == [doc]
     assert found["supabase.documents.documents_status_check"].count == 1
     assert found["core.medications.medications_document_id_fkey"].sample == \

@@ -61,7 +61,7 @@ LEFT JOIN pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 CROSS JOIN LATERAL (
     -- the row's key: its single-column primary key, else its ctid
-    SELECT coalesce(format('c.%I', k.col), 'c.ctid') AS expr, k.col
+    SELECT CASE WHEN k.col IS NULL THEN 'c.ctid' ELSE format('c.%I', k.col) END AS expr, k.col
     FROM (SELECT (SELECT a.attname::text
                   FROM pg_constraint p
                   JOIN pg_attribute a ON a.attrelid = p.conrelid AND a.attnum = p.conkey[1]
