@@ -70,6 +70,29 @@ def test_reads_are_read_only_with_timeout_and_app_name(stores: Any) -> None:
             conn.exec_driver_sql("SELECT pg_sleep(2)")
 
 
+def test_native_reads_are_read_only_text_with_timeout_and_app_name(stores: Any) -> None:
+    probe = adhoc("SELECT current_setting('transaction_read_only') AS ro, current_setting('application_name') AS app, "
+                  "current_setting('statement_timeout') AS t, '' AS empty, NULL::text AS missing, 'é,\"x' AS x")
+    with stores.core.native_stream(probe) as reader:
+        got = reader.read_all()
+    assert got.schema.names == ["ro", "app", "t", "empty", "missing", "x"]
+    assert all(str(f.type) == "string" for f in got.schema)
+    # as arrow_stream gives them: '' and NULL both null, text as it is
+    assert got.to_pylist() == [{"ro": "on", "app": "healbridge-ops", "t": "5min", "empty": None, "missing": None,
+                                "x": 'é,"x'}]
+    with stores.core.arrow_stream(probe) as reader:
+        assert reader.read_all().to_pylist() == got.to_pylist()
+    with pytest.raises(StoreUnavailable, match="read-only transaction"):
+        with stores.core.native_stream(adhoc("UPDATE users SET verified = verified RETURNING id::text")) as reader:
+            reader.read_all()
+    with pytest.raises(ValueError, match="text columns only"):
+        with stores.core.native_stream(adhoc("SELECT count(*) AS n FROM users")) as reader:
+            reader.read_all()
+    keys = adhoc("SELECT firebase_uid, id::text AS id FROM users WHERE firebase_uid IS NOT NULL ORDER BY id")
+    with stores.core.native_stream(keys) as a, stores.core.arrow_stream(keys) as b:
+        assert a.read_all().to_pylist() == b.read_all().to_pylist()
+
+
 def test_frame_streams_with_bound_parameters(stores: Any) -> None:
     frame = stores.core.frame(adhoc("SELECT id::text AS id, role FROM users WHERE role = :r AND email LIKE :p"),
                               {"r": "DOCTOR", "p": "dr.%'; DROP TABLE users; --%"})
@@ -88,6 +111,10 @@ def test_unreachable_postgres_is_one_clear_sentence() -> None:
     with pytest.raises(StoreUnavailable) as err:
         dead.rows("snapshot/core_users")
     assert "s3cretpw" not in str(err.value)
+    with pytest.raises(StoreUnavailable) as err:
+        with dead.native_stream("snapshot/core_user_keys") as reader:
+            reader.read_all()
+    assert str(err.value) == "core: cannot connect to the database (is it running and reachable?)"
     dead.dispose()
 
 

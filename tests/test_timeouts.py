@@ -51,11 +51,14 @@ def test_an_interactive_read_names_statement_timeout_ms(core: Any, read: str) ->
     assert "150" in message and "\n" not in message, message
 
 
-@pytest.mark.parametrize("read", ["keys", "rows_bulk", "arrow"])
+@pytest.mark.parametrize("read", ["keys", "rows_bulk", "arrow", "native"])
 def test_a_check_read_names_check_statement_timeout_ms(core: Any, read: str) -> None:
     with pytest.raises(StoreUnavailable) as err:
         if read == "rows_bulk":
             core.rows(adhoc(SLOW), bulk=True)
+        elif read == "native":
+            with core.native_stream(adhoc(SLOW)) as reader:
+                reader.read_all()
         else:
             getattr(core, read)(adhoc(SLOW))
     message = str(err.value)

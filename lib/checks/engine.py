@@ -144,6 +144,23 @@ class Engine:
             cur.close()
         return result
 
+    def arrow_over(self, sql: str, streams: dict[str, pa.RecordBatchReader],
+                   transform: Transform | None = None) -> pa.Table:
+        """The result of one file of sql/engine/ over record-batch streams read as they arrive, no
+        table in between (the reconciliation: each stream is read once, by the query itself, both at
+        once). `streams`: the query's table name → its stream, each batch through `transform`."""
+        cur = self.con.cursor()
+        try:
+            for name, reader in streams.items():
+                if not _NAME.fullmatch(name):
+                    raise ValueError(f"not an engine table name: {name!r}")
+                counted = [0]
+                cur.register(name, _counted(reader, transform, counted))
+            result = cur.sql(load_sql(sql).text).to_arrow_table()
+        finally:
+            cur.close()
+        return result
+
     def first(self, sql: str, limit: int, params: dict[str, Any] | None = None) -> tuple[int, list[Any]]:
         """A key query of sql/engine/ whose columns are (k, total): its exact count (the window
         count(*) over every key) and its first `limit` keys in order."""

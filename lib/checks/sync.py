@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeAlias
@@ -556,21 +557,17 @@ def reconcile_identities(stores: Stores) -> dict[str, list[str]]:
     """Core ↔ Supabase identity reconciliation (the benchmark's unit): every core user against the
     live Supabase auth users by Firebase uid. Lists the uids missing on either side and those whose
     Supabase metadata postgres_id (oldest live user of the uid) is not the core users.id. It streams
-    only the key columns (both stores at once, by COPY) into an engine and compares them there, as
-    the check run does."""
+    only the key columns of both stores (ADBC's binary COPY, lib/stores/native.py) into one engine
+    query that reads both streams as they arrive, no table in between."""
     if stores.core is None or stores.supabase is None:
         raise StoreUnavailable("the reconciliation needs the core and Supabase databases")
-    if not hasattr(stores.supabase, "arrow_stream"):
+    if not hasattr(stores.supabase, "native_stream"):
         raise StoreUnavailable("supabase: the reconciliation needs SUPABASE_DB_URL")
-    with run_engine(stores) as engine, ThreadPoolExecutor(max_workers=2) as pool:
-        loads = [pool.submit(engine.load, "rc_core", partial(stores.core.arrow_stream, "snapshot/core_user_keys"),
-                             ordered_batch),
-                 pool.submit(engine.load, "rc_supabase",
-                             partial(stores.supabase.arrow_stream, "snapshot/supabase_user_keys"),  # type: ignore[union-attr]
-                             ordered_batch)]
-        for fut in loads:
-            fut.result()
-        found = engine.arrow("engine/reconcile")
+    with ExitStack() as held:
+        core = held.enter_context(stores.core.native_stream("snapshot/core_user_keys"))
+        supabase = held.enter_context(stores.supabase.native_stream("snapshot/supabase_user_keys"))  # type: ignore[union-attr]
+        engine = held.enter_context(run_engine(stores))
+        found = engine.arrow_over("engine/reconcile", {"rc_core": core, "rc_supabase": supabase}, ordered_batch)
     out: dict[str, list[str]] = {k: [] for k in RECONCILE_KINDS}
     for kind, uid in zip(found.column("kind").to_pylist(), found.column("uid").to_pylist(), strict=True):
         out[kind].append(uid)
