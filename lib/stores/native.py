@@ -68,7 +68,7 @@ def stream(url: str, statement: str, *, store: str, timeout_ms: int, timeout_set
     """`statement` (a SELECT of text columns, no parameters) in a READ ONLY transaction with a
     statement timeout of `timeout_ms`, as a stream of Arrow record batches of strings. Read it inside
     the `with`."""
-    errors: tuple[type[BaseException], ...] = (adbc.Error, adbc_driver_manager.Error)
+    errors: tuple[type[BaseException], ...] = (adbc.Error, adbc_driver_manager.Error, OSError)
     try:
         conn = adbc.connect(libpq_uri(url, application_name=application_name, connect_timeout_s=connect_timeout_s),
                             autocommit=True)
@@ -87,7 +87,7 @@ def stream(url: str, statement: str, *, store: str, timeout_ms: int, timeout_set
                 yield pa.RecordBatchReader.from_batches(schema, _as_strings(raw, schema))
             finally:
                 raw.close()
-        except (*errors, OSError) as exc:  # OSError: what the stream raises while it is read ("[libpq] …")
+        except errors as exc:  # OSError: what the stream raises while it is read ("[libpq] …")
             raise StoreUnavailable(describe_db_error(store, exc, (timeout_setting, timeout_ms))) from exc
         finally:
             try:
