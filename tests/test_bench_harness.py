@@ -108,17 +108,26 @@ def test_reladiff_and_the_reconciliation_find_the_same_planted_mismatches(bench:
     _exec(bench.supabase_url, "UPDATE auth.users SET raw_user_meta_data = raw_user_meta_data || "
                               "jsonb_build_object('postgres_id', gen_random_uuid()::text) "
                               "WHERE raw_user_meta_data ->> 'firebase_uid' = %(uid)s", {"uid": wrong_pid})
+    # postgres_id compares as a uuid (as PostgreSQL and reladiff compare it): text that is no uuid
+    # differs, the same uuid in upper case does not
+    not_uuid, upper_case = clean[2], clean[3]
+    _exec(bench.supabase_url, "UPDATE auth.users SET raw_user_meta_data = raw_user_meta_data || "
+                              "jsonb_build_object('postgres_id', 'not-a-uuid') "
+                              "WHERE raw_user_meta_data ->> 'firebase_uid' = %(uid)s", {"uid": not_uuid})
+    _exec(bench.supabase_url, "UPDATE auth.users SET raw_user_meta_data = raw_user_meta_data || "
+                              "jsonb_build_object('postgres_id', upper(raw_user_meta_data ->> 'postgres_id')) "
+                              "WHERE raw_user_meta_data ->> 'firebase_uid' = %(uid)s", {"uid": upper_case})
     # a newer live user of a well-synced uid with a wrong postgres_id: the oldest one counts, so no mismatch
     _exec(bench.supabase_url, sb_user, {"uid": newer_dup, "pid": str(uuid.uuid4()), "at": "2100-01-01", "deleted": None})
 
     after_lists = {k: set(v) for k, v in reconcile_identities(bench_stores).items()}
     assert after_lists["missing_in_supabase"] - base["missing_in_supabase"] == {only_core}
     assert after_lists["missing_in_core"] - base["missing_in_core"] == {only_sb}
-    assert after_lists["postgres_id_mismatch"] - base["postgres_id_mismatch"] == {wrong_pid}
+    assert after_lists["postgres_id_mismatch"] - base["postgres_id_mismatch"] == {wrong_pid, not_uuid}
     assert all(base[k] <= after_lists[k] for k in base)
     after = measure.measure_reconcile(bench, repeats=1)
     assert after["same_mismatches"], (after["only_ours"], after["only_reladiff"])
-    planted = {only_core, only_sb, wrong_pid}
+    planted = {only_core, only_sb, wrong_pid, not_uuid}
     assert after["mismatching_uids"]["reladiff"] == before["mismatching_uids"]["reladiff"] + len(planted)
     tools = after["tools"]
     assert tools["floor"]["bytes"]["core"] > 0 and tools["floor"]["bytes"]["supabase"] > 0

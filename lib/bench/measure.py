@@ -232,7 +232,9 @@ def reconcile_reladiff(core_url: str, supabase_url: str, *, threads: int = RELAD
                                      thread_count=threads, extra_columns=("pid",))
     sb = reladiff.connect_to_table(reladiff_url(supabase_url), "bench.supabase_identities", "firebase_uid",
                                    thread_count=threads, extra_columns=("pid",))
-    with reladiff.diff_tables(core, sb, threaded=True, max_threadpool_size=pool) as diff:
+    # skip_sort_results: we sort the uids ourselves, and its sort fails on a NULL pid (a postgres_id
+    # that is no uuid) beside a uuid of the same uid
+    with reladiff.diff_tables(core, sb, threaded=True, max_threadpool_size=pool, skip_sort_results=True) as diff:
         rows = list(diff)
     seconds = time.perf_counter() - t0
     for t in (core, sb):
