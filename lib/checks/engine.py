@@ -154,8 +154,7 @@ class Engine:
             for name, reader in streams.items():
                 if not _NAME.fullmatch(name):
                     raise ValueError(f"not an engine table name: {name!r}")
-                counted = [0]
-                cur.register(name, _counted(reader, transform, counted))
+                cur.register(name, _counted(reader, transform, [0]))  # the rows are not kept
             result = cur.sql(load_sql(sql).text).to_arrow_table()
         finally:
             cur.close()

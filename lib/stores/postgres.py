@@ -43,6 +43,11 @@ def make_engine(url: str, *, connect_timeout_s: int = 5, pool_size: int = 4) -> 
     )
 
 
+def _wrappable(sql: SqlFile | str) -> str:
+    """A SELECT's text without its trailing semicolon, to be wrapped (COPY (…) TO STDOUT)."""
+    return (sql.text if isinstance(sql, SqlFile) else load(sql).text).strip().rstrip(";")
+
+
 class PgStore:
     """A PostgreSQL store reached through SQLAlchemy (core, Supabase's database, ops)."""
 
@@ -123,7 +128,7 @@ class PgStore:
     @contextmanager
     def _copy(self, sql: SqlFile | str, params: Mapping[str, Any] | None, options: str) -> Iterator[Iterator[bytes]]:
         """COPY (SELECT …) TO STDOUT in a read-only transaction: its data as it arrives."""
-        stmt = (sql.text if isinstance(sql, SqlFile) else load(sql).text).strip().rstrip(";")
+        stmt = _wrappable(sql)
         with self.check_read() as conn:
             raw = conn.connection.dbapi_connection
             assert isinstance(raw, psycopg.Connection)
@@ -162,7 +167,7 @@ class PgStore:
         """A SELECT of text columns (no parameters) as Arrow record batches of strings, as
         `arrow_stream` gives them, read through ADBC's binary COPY (lib/stores/native.py: about half
         the client's CPU at 1M keys). Same transaction rules: READ ONLY, the check run's timeout."""
-        stmt = (sql.text if isinstance(sql, SqlFile) else load(sql).text).strip().rstrip(";")
+        stmt = _wrappable(sql)
         return native.stream(self._url, stmt, store=self.name, timeout_ms=self.check_statement_timeout_ms,
                              timeout_setting=CHECK_TIMEOUT, application_name=APPLICATION_NAME,
                              connect_timeout_s=self.connect_timeout_s)
